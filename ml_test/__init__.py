@@ -1,0 +1,32 @@
+"""label-studio-ml-test: ML unit tests whose ground truth lives in Label Studio.
+
+>>> from ml_test import evaluate
+>>> report = evaluate("examples/detection.json", metric="mAP", threshold=0.5)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .engine import evaluate, parse_image_size
+from .errors import InputError, MLTestError, MLTestWarning, UsageError
+from .metrics import REGISTRY as METRICS
+from .results import ControlScore, RegionOutcome, Report, TaskResult
+from .tasks import Task, load_tasks
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "evaluate",
+    "load_tasks",
+    "parse_image_size",
+    "Report",
+    "TaskResult",
+    "ControlScore",
+    "RegionOutcome",
+    "Task",
+    "METRICS",
+    "MLTestError",
+    "InputError",
+    "UsageError",
+    "MLTestWarning",
+    "__version__",
+]

@@ -1,0 +1,78 @@
+"""Readable reasons for a failing control: what was missed, what was extra, and why they did not match."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..regions import Region
+
+__all__ = ["describe", "region_reasons", "MAX_REASONS"]
+
+MAX_REASONS = 10
+
+
+def _pct(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".")
+
+
+def describe(kind: str, region: Region, label: str) -> str:
+    """``Car at x=12% y=40% 30×20%`` for a box; ``ORG [10:17]`` for a span."""
+    g = region.geometry
+    if kind == "box":
+        x, y, w, h, rot = g
+        where = f"{label} at x={_pct(x)}% y={_pct(y)}% {_pct(w)}×{_pct(h)}%"
+        return where + (f" rotated {_pct(rot)}°" if rot else "")
+    if kind == "polygon":
+        if len(g) == 0:
+            return f"{label} (empty polygon)"
+        x0, y0 = g.min(axis=0)
+        x1, y1 = g.max(axis=0)
+        return f"{label} polygon at x={_pct(x0)}% y={_pct(y0)}% {_pct(x1 - x0)}×{_pct(y1 - y0)}% ({len(g)} points)"
+    if kind == "span":
+        start, end = g
+        return f"{label} [{start:g}:{end:g}]"
+    return label
+
+
+def region_reasons(kind, cols, gs: slice, ds: slice, tp_det: np.ndarray, fn_gt: np.ndarray, counted: np.ndarray, threshold: float) -> tuple[str, ...]:
+    """Reasons for one task's control: missed regions (with their best IoU), wrong labels, extras."""
+    gt_rows = np.arange(gs.start, gs.stop)
+    dt_rows = np.arange(ds.start, ds.stop)
+    missed = gt_rows[fn_gt[gs]]
+    extra = dt_rows[counted[ds] & ~tp_det[ds]]
+    if len(missed) == 0 and len(extra) == 0:
+        return ()
+    ious = cols.iou_matrix(missed, dt_rows)  # (missed, all predictions of the task)
+    same = cols.gt_label[missed][:, None] == cols.dt_label[dt_rows][None, :]
+    strict = threshold >= 1.0  # exact boundaries (spans): any overlap short of identical is a near miss
+    needed = min(threshold, 1 - 1e-10)
+    explained: set[int] = set()
+    reasons = []
+    for a, g in enumerate(missed):
+        label = cols.labels[cols.gt_label[g]]
+        shown = describe(kind, cols.gt_regions[g], label)
+        other = np.where(~same[a] & np.isin(dt_rows, extra), ious[a], -1.0)
+        best = np.where(same[a], ious[a], 0.0)
+        if other.size and other.max() >= needed:
+            d = dt_rows[int(np.argmax(other))]
+            explained.add(int(d))
+            text = f"{shown} predicted as {cols.labels[cols.dt_label[d]]} (IoU {other.max():.2f})"
+        elif best.size and best.max() > 0 and strict:
+            d = dt_rows[int(np.argmax(best))]
+            text = f"missed {shown}: closest prediction {describe(kind, cols.dt_regions[d], label)}"
+        elif best.size and best.max() >= needed:
+            text = f"missed {shown}: the overlapping {label} prediction (IoU {best.max():.2f}) matched another region"
+        elif best.size and best.max() > 0:
+            text = f"missed {shown}: best IoU {best.max():.2f} < {threshold:.2f}"
+        else:
+            text = f"missed {shown}"
+        reasons.append(text)
+    for d in extra:
+        if int(d) in explained:
+            continue
+        r = cols.dt_regions[d]
+        score = f" score {r.score:.2f}" if r.score is not None else ""
+        reasons.append(f"extra {describe(kind, r, cols.labels[cols.dt_label[d]])}{score}")
+    if len(reasons) > MAX_REASONS:
+        reasons = reasons[:MAX_REASONS] + [f"... and {len(reasons) - MAX_REASONS} more"]
+    return tuple(reasons)

@@ -1,0 +1,257 @@
+"""Turn a Label Studio ``result`` list into typed regions, grouped per control.
+
+Results that share a region ``id`` on the same object tag form one region: a geometry result
+(``rectangle``) and its split ``labels`` result, plus per-region children (``choices`` or
+``textarea`` with ``perRegion``). ``relation`` items are kept apart. Values are validated here,
+once, with errors that name the region and the field; code behind the parser trusts them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["Region", "ParsedResult", "parse_result", "KIND_OF_TYPE", "GEOMETRY_KINDS"]
+
+# Result type -> region kind scored by this version. Other types are recognised but not scored.
+KIND_OF_TYPE = {
+    "rectanglelabels": "box",
+    "rectangle": "box",
+    "polygonlabels": "polygon",
+    "polygon": "polygon",
+    "choices": "choices",
+}
+GEOMETRY_KINDS = frozenset({"box", "polygon"})
+# Types that draw a shape and may carry a split ``labels`` partner; scored or not, they anchor a region.
+_SHAPE_TYPES = frozenset(
+    {
+        "rectanglelabels", "rectangle", "polygonlabels", "polygon", "ellipselabels", "ellipse",
+        "keypointlabels", "keypoint", "brushlabels", "brush", "magicwand", "bitmasklabels", "bitmask",
+        "videorectangle", "vectorlabels", "vector", "ocrlabels",
+    }
+)  # fmt: skip
+_GEOMETRY_KEYS = ("x", "y", "width", "height", "points", "rle", "radiusX", "imageDataURL")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One region of one control: kind, labels, score and geometry (percent units for images).
+
+    ``geometry`` by kind: box ``(x, y, width, height, rotation)`` with x, y the top-left corner in
+    percent and rotation in degrees about it; polygon ``(n, 2)`` array of percent points; span
+    ``(start, end)``; choices ``()`` (the choices are the ``labels``).
+    """
+
+    id: str
+    control: str
+    kind: str
+    type: str
+    labels: tuple[str, ...]
+    score: float | None
+    geometry: Any
+    image_size: tuple[float, float] | None = None
+    children: tuple[dict, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The label this region is scored under (the first one; empty when unlabelled)."""
+        return self.labels[0] if self.labels else ""
+
+
+@dataclass(slots=True)
+class ParsedResult:
+    """The regions of one annotation or prediction, per control, plus what was set aside."""
+
+    controls: dict[str, list[Region]] = field(default_factory=dict)
+    relations: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, region: Region) -> None:
+        """Append a region under its control."""
+        self.controls.setdefault(region.control, []).append(region)
+
+
+def _number(value: dict, key: str, where: str, default: float | None = None) -> float:
+    v = value.get(key, default)
+    if v is None:
+        raise InputError(f"{where}: value.{key} is missing")
+    if isinstance(v, str):
+        try:
+            v = float(v)
+        except ValueError:
+            raise InputError(f"{where}: value.{key} must be a number, got {v!r:.40}") from None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise InputError(f"{where}: value.{key} must be a number, got {type(v).__name__}")
+    if not math.isfinite(v):
+        raise InputError(f"{where}: value.{key} must be finite, got {v}")
+    return float(v)
+
+
+def _score(r: dict, value: dict, default: float | None, where: str) -> float | None:
+    for key, holder in (("score", r), ("value.score", value)):
+        v = holder.get("score")
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise InputError(f"{where}: {key} must be a number, got {v!r:.40}")
+        if not math.isfinite(v):
+            raise InputError(f"{where}: {key} must be finite, got {v}")
+        return float(v)
+    return default
+
+
+def _labels(value: dict, key: str, where: str) -> tuple[str, ...]:
+    raw = value.get(key)
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: value.{key} must be a list of strings, got {type(raw).__name__}")
+    out = []
+    for item in raw:
+        # nested choices arrive as a path list: ["Animals", "Cat"]
+        out.append("/".join(map(str, item)) if isinstance(item, list) else str(item))
+    return tuple(out)
+
+
+def _image_size(r: dict, where: str) -> tuple[float, float] | None:
+    w, h = r.get("original_width"), r.get("original_height")
+    if w is None or h is None:
+        return None
+    if isinstance(w, bool) or isinstance(h, bool) or not isinstance(w, (int, float)) or not isinstance(h, (int, float)):
+        raise InputError(f"{where}: original_width/original_height must be numbers")
+    if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
+        raise InputError(f"{where}: original_width/original_height must be positive, got {w}x{h}")
+    return float(w), float(h)
+
+
+def _box(value: dict, where: str, warnings: list[str]) -> tuple[float, float, float, float, float]:
+    x, y = _number(value, "x", where), _number(value, "y", where)
+    w, h = _number(value, "width", where), _number(value, "height", where)
+    rotation = _number(value, "rotation", where, 0.0) % 360.0
+    if rotation != 0.0:
+        # signed sizes of a rotated box still give the right corners (geometry.box_corners_px)
+        return x, y, w, h, rotation
+    if w < 0:
+        x, w = x + w, -w
+    if h < 0:
+        y, h = y + h, -h
+    x0, y0, x1, y1 = max(x, 0.0), max(y, 0.0), min(x + w, 100.0), min(y + h, 100.0)
+    if (x0, y0, x1, y1) != (x, y, x + w, y + h):
+        warnings.append(f"{where}: box outside the image (0-100%) was clipped")
+        x, y, w, h = x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)
+    return x, y, w, h, 0.0
+
+
+def _polygon(value: dict, where: str, warnings: list[str]) -> np.ndarray:
+    points = value.get("points")
+    if not isinstance(points, list) or not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in points):
+        raise InputError(f"{where}: value.points must be a list of [x, y] pairs")
+    try:
+        arr = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: value.points must hold numbers") from None
+    if not np.isfinite(arr).all():
+        raise InputError(f"{where}: value.points must be finite numbers")
+    if len(arr) < 3:
+        warnings.append(f"{where}: polygon with fewer than 3 points has no area")
+    clipped = np.clip(arr, 0.0, 100.0)
+    if not np.array_equal(clipped, arr):
+        warnings.append(f"{where}: polygon points outside the image (0-100%) were clipped")
+    return clipped
+
+
+def _span(value: dict, where: str) -> tuple[float, float]:
+    start, end = _number(value, "start", where), _number(value, "end", where)
+    return (start, end) if start <= end else (end, start)
+
+
+def _classify(r: dict) -> str:
+    """Kind of a standalone result: box, polygon, choices, span, or 'other'."""
+    t = r["type"]
+    if t in KIND_OF_TYPE:
+        return KIND_OF_TYPE[t]
+    if t == "labels" and "start" in r["value"] and "end" in r["value"]:
+        return "span"
+    return "other"
+
+
+def parse_result(
+    results: tuple[dict, ...] | list[dict], *, where: str = "", default_score: float | None = None
+) -> ParsedResult:
+    """Group one result list into regions per control, validating every value used for scoring."""
+    parsed = ParsedResult()
+    groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    for i, r in enumerate(results):
+        if r.get("type") == "relation":
+            parsed.relations.append(r)
+            continue
+        rid = r.get("id")
+        here = f"{where}: result {rid!r}" if rid is not None else f"{where}: result #{i}"
+        for key in ("type", "from_name", "to_name"):
+            if not isinstance(r.get(key), str):
+                raise InputError(f"{here}: {key} must be a string, got {type(r.get(key)).__name__}")
+        if not isinstance(r.get("value"), dict):
+            raise InputError(f"{here}: value must be an object, got {type(r.get('value')).__name__}")
+        key = (r["to_name"], str(rid) if rid is not None else f"#{i}")
+        groups.setdefault(key, []).append((i, r))
+
+    for (_, gid), members in groups.items():
+        shapes = [(i, r) for i, r in members if r["type"] in _SHAPE_TYPES]
+        split_labels = [
+            r for _, r in members if r["type"] == "labels" and any(k in r["value"] for k in _GEOMETRY_KEYS)
+        ]
+        if shapes:
+            # one region per shape result; its split labels and per-region children attach to the first
+            _, first = shapes[0]
+            children = tuple(r for _, r in members if r["type"] not in _SHAPE_TYPES and r["type"] != "labels")
+            for n, (i, r) in enumerate(shapes):
+                extra = [lab for s in split_labels for lab in _labels(s["value"], "labels", where)] if n == 0 else []
+                parsed.add(_region(r, gid, where, default_score, parsed.warnings, extra, children if n == 0 else ()))
+            continue
+        # no shape: each result stands alone (classifications, text spans, unknown types)
+        for _, r in members:
+            parsed.add(_region(r, gid, where, default_score, parsed.warnings, [], ()))
+    return parsed
+
+
+def _region(
+    r: dict,
+    rid: str,
+    where: str,
+    default_score: float | None,
+    warnings: list[str],
+    extra_labels: list[str],
+    children: tuple[dict, ...],
+) -> Region:
+    t, value = r["type"], r["value"]
+    here = f"{where}: result {rid!r}"
+    kind = _classify(r)
+    own_label_key = t if t.endswith("labels") or t == "choices" else None
+    labels = _labels(value, own_label_key, here) if own_label_key else ()
+    labels = tuple(dict.fromkeys(labels + tuple(extra_labels)))
+    if kind == "box":
+        geometry: Any = _box(value, here, warnings)
+    elif kind == "polygon":
+        geometry = _polygon(value, here, warnings)
+    elif kind == "span":
+        geometry = _span(value, here)
+    else:
+        geometry = ()
+    return Region(
+        id=rid,
+        control=r["from_name"],
+        kind=kind,
+        type=t,
+        labels=labels,
+        score=_score(r, value, default_score, here),
+        geometry=geometry,
+        image_size=_image_size(r, here),
+        children=children,
+    )
