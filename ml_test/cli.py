@@ -125,7 +125,12 @@ def run(options: Options, env: Mapping[str, str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point."""
-    return run(parse_args(argv))
+    try:
+        return run(parse_args(argv))
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: not an error of ours, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -78,6 +78,9 @@ class ParsedResult:
 
 def _number(value: dict, key: str, where: str, default: float | None = None) -> float:
     v = value.get(key, default)
+    # fast path for the common case; ``v - v == 0`` is False for nan and inf
+    if (type(v) is float and v - v == 0.0) or type(v) is int:
+        return float(v)
     if v is None:
         raise InputError(f"{where}: value.{key} is missing")
     if isinstance(v, str):
@@ -109,6 +112,8 @@ def _labels(value: dict, key: str, where: str) -> tuple[str, ...]:
     raw = value.get(key)
     if raw is None:
         return ()
+    if type(raw) is list and all(type(item) is str for item in raw):
+        return tuple(raw)
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list):
@@ -124,6 +129,8 @@ def _image_size(r: dict, where: str) -> tuple[float, float] | None:
     w, h = r.get("original_width"), r.get("original_height")
     if w is None or h is None:
         return None
+    if type(w) is int and type(h) is int and w > 0 and h > 0:
+        return float(w), float(h)
     if isinstance(w, bool) or isinstance(h, bool) or not isinstance(w, (int, float)) or not isinstance(h, (int, float)):
         raise InputError(f"{where}: original_width/original_height must be numbers")
     if not (math.isfinite(w) and math.isfinite(h)) or w <= 0 or h <= 0:
@@ -187,37 +194,44 @@ def parse_result(
 ) -> ParsedResult:
     """Group one result list into regions per control, validating every value used for scoring."""
     parsed = ParsedResult()
-    groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    groups: dict[tuple[str, str], list[dict]] = {}
     for i, r in enumerate(results):
-        if r.get("type") == "relation":
+        t = r.get("type")
+        if t == "relation":
             parsed.relations.append(r)
             continue
         rid = r.get("id")
-        here = f"{where}: result {rid!r}" if rid is not None else f"{where}: result #{i}"
-        for key in ("type", "from_name", "to_name"):
-            if not isinstance(r.get(key), str):
-                raise InputError(f"{here}: {key} must be a string, got {type(r.get(key)).__name__}")
-        if not isinstance(r.get("value"), dict):
+        if not (type(t) is str and type(r.get("from_name")) is str and type(r.get("to_name")) is str):
+            here = f"{where}: result {rid!r}" if rid is not None else f"{where}: result #{i}"
+            for key in ("type", "from_name", "to_name"):
+                if not isinstance(r.get(key), str):
+                    raise InputError(f"{here}: {key} must be a string, got {type(r.get(key)).__name__}")
+        if type(r.get("value")) is not dict:
+            here = f"{where}: result {rid!r}" if rid is not None else f"{where}: result #{i}"
             raise InputError(f"{here}: value must be an object, got {type(r.get('value')).__name__}")
         key = (r["to_name"], str(rid) if rid is not None else f"#{i}")
-        groups.setdefault(key, []).append((i, r))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [r]
+        else:
+            group.append(r)
 
     for (_, gid), members in groups.items():
-        shapes = [(i, r) for i, r in members if r["type"] in _SHAPE_TYPES]
-        split_labels = [
-            r for _, r in members if r["type"] == "labels" and any(k in r["value"] for k in _GEOMETRY_KEYS)
-        ]
+        if len(members) == 1:
+            parsed.add(_region(members[0], gid, where, default_score, parsed.warnings, (), ()))
+            continue
+        shapes = [r for r in members if r["type"] in _SHAPE_TYPES]
         if shapes:
             # one region per shape result; its split labels and per-region children attach to the first
-            _, first = shapes[0]
-            children = tuple(r for _, r in members if r["type"] not in _SHAPE_TYPES and r["type"] != "labels")
-            for n, (i, r) in enumerate(shapes):
-                extra = [lab for s in split_labels for lab in _labels(s["value"], "labels", where)] if n == 0 else []
-                parsed.add(_region(r, gid, where, default_score, parsed.warnings, extra, children if n == 0 else ()))
+            split = [r for r in members if r["type"] == "labels" and any(k in r["value"] for k in _GEOMETRY_KEYS)]
+            extra = tuple(lab for s in split for lab in _labels(s["value"], "labels", where))
+            children = tuple(r for r in members if r["type"] not in _SHAPE_TYPES and r["type"] != "labels")
+            for n, r in enumerate(shapes):
+                parsed.add(_region(r, gid, where, default_score, parsed.warnings, extra if n == 0 else (), children if n == 0 else ()))
             continue
         # no shape: each result stands alone (classifications, text spans, unknown types)
-        for _, r in members:
-            parsed.add(_region(r, gid, where, default_score, parsed.warnings, [], ()))
+        for r in members:
+            parsed.add(_region(r, gid, where, default_score, parsed.warnings, (), ()))
     return parsed
 
 
@@ -227,15 +241,16 @@ def _region(
     where: str,
     default_score: float | None,
     warnings: list[str],
-    extra_labels: list[str],
+    extra_labels: tuple[str, ...],
     children: tuple[dict, ...],
 ) -> Region:
     t, value = r["type"], r["value"]
     here = f"{where}: result {rid!r}"
-    kind = _classify(r)
+    kind = KIND_OF_TYPE.get(t) or _classify(r)
     own_label_key = t if t.endswith("labels") or t == "choices" else None
     labels = _labels(value, own_label_key, here) if own_label_key else ()
-    labels = tuple(dict.fromkeys(labels + tuple(extra_labels)))
+    if extra_labels:
+        labels = tuple(dict.fromkeys(labels + extra_labels))
     if kind == "box":
         geometry: Any = _box(value, here, warnings)
     elif kind == "polygon":

@@ -88,7 +88,10 @@ def shape_iou_pairs(a: np.ndarray, b: np.ndarray, area_a: np.ndarray | None = No
     out = np.zeros(len(a))
     ok = union > 0
     out[ok] = inter[ok] / union[ok]
-    return np.clip(out, 0.0, 1.0)
+    # GEOS may return an intersection a few ulps off the area for identical shapes
+    out[overlap] = np.where(shapely.equals_exact(a[overlap], b[overlap], 0.0), 1.0, out[overlap])
+    # degenerate (empty or collapsed) shapes can give nan through GEOS: they overlap nothing
+    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
 
 
 def interval_iou_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:

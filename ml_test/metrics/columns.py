@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 
 from ..errors import InputError
-from ..geometry.boxes import box_iou_pairs
+from ..geometry.boxes import box_iou_pairs, box_iou_pairs_exact
 from ..geometry.shapes import (
     box_corners_px,
     box_xywh_px,
@@ -73,8 +73,12 @@ def _rows(items: Sequence[ControlItem], side: str) -> tuple[list[Region], list[i
     return regions, images, labels
 
 
-def build_columns(kind: str, items: Sequence[ControlItem]) -> Columns:
-    """Arrays and pairwise IoU for a batch of items of one control of kind box, polygon or span."""
+def build_columns(kind: str, items: Sequence[ControlItem], *, coco_arithmetic: bool = False) -> Columns:
+    """Arrays and pairwise IoU for a batch of items of one control of kind box, polygon or span.
+
+    ``coco_arithmetic`` computes axis-aligned box IoU operation for operation as pycocotools
+    (for mAP); otherwise identical boxes get an IoU of exactly 1.
+    """
     gt_regions, gt_img, gt_labels_raw = _rows(items, "gt")
     dt_regions, dt_img, dt_labels_raw = _rows(items, "pred")
     labels = sorted(set(gt_labels_raw) | set(dt_labels_raw))
@@ -84,7 +88,7 @@ def build_columns(kind: str, items: Sequence[ControlItem]) -> Columns:
     dt_score = np.array([NO_SCORE if r.score is None else r.score for r in dt_regions], dtype=np.float64)
     sizes = {item.image: item.image_size for item in items}
     by_kind = {"box": _box_geometry, "polygon": _polygon_geometry, "span": _span_geometry}
-    gt_area, dt_area, pair_iou, sizes_known = by_kind[kind](items, gt_regions, gt_img, dt_regions, dt_img, sizes)
+    gt_area, dt_area, pair_iou, sizes_known = by_kind[kind](items, gt_regions, gt_img, dt_regions, dt_img, sizes, coco_arithmetic)
     return Columns(
         labels=labels,
         gt_regions=gt_regions,
@@ -108,7 +112,7 @@ def _scales(sizes: dict, images: list[int]) -> tuple[np.ndarray, np.ndarray, boo
     return w, h, known
 
 
-def _box_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes):
+def _box_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes, coco_arithmetic):
     gw, gh, gt_known = _scales(sizes, gt_img)
     dw, dh, dt_known = _scales(sizes, dt_img)
     gt_pct = np.array([r.geometry for r in gt_regions], dtype=np.float64).reshape(-1, 5)
@@ -117,8 +121,9 @@ def _box_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes):
     gt_area = np.abs(gt_xywh[:, 2] * gt_xywh[:, 3])
     dt_area = np.abs(dt_xywh[:, 2] * dt_xywh[:, 3])
     gt_rot, dt_rot = gt_pct[:, 4] != 0, dt_pct[:, 4] != 0
+    box_iou = box_iou_pairs if coco_arithmetic else box_iou_pairs_exact
     if not (gt_rot.any() or dt_rot.any()):
-        return gt_area, dt_area, lambda d, g: box_iou_pairs(dt_xywh[d], gt_xywh[g]), gt_known and dt_known
+        return gt_area, dt_area, lambda d, g: box_iou(dt_xywh[d], gt_xywh[g]), gt_known and dt_known
 
     def polygons(regions, images, rotated):
         out = np.empty(len(regions), dtype=object)
@@ -137,7 +142,7 @@ def _box_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes):
     gt_poly, dt_poly = polygons(gt_regions, gt_img, gt_rot), polygons(dt_regions, dt_img, dt_rot)
 
     def pair_iou(d: np.ndarray, g: np.ndarray) -> np.ndarray:
-        iou = box_iou_pairs(dt_xywh[d], gt_xywh[g])
+        iou = box_iou(dt_xywh[d], gt_xywh[g])
         rotated = dt_rot[d] | gt_rot[g]
         if rotated.any():
             iou[rotated] = shape_iou_pairs(dt_poly[d[rotated]], gt_poly[g[rotated]], dt_area[d[rotated]], gt_area[g[rotated]])
@@ -146,7 +151,7 @@ def _box_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes):
     return gt_area, dt_area, pair_iou, gt_known and dt_known
 
 
-def _polygon_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes):
+def _polygon_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes, coco_arithmetic):
     def shapes(regions, images):
         out = np.empty(len(regions), dtype=object)
         for i, (r, img) in enumerate(zip(regions, images)):
@@ -164,7 +169,7 @@ def _polygon_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes):
     return gt_area, dt_area, pair_iou, known
 
 
-def _span_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes):
+def _span_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes, coco_arithmetic):
     gt_iv = np.array([r.geometry for r in gt_regions], dtype=np.float64).reshape(-1, 2)
     dt_iv = np.array([r.geometry for r in dt_regions], dtype=np.float64).reshape(-1, 2)
 

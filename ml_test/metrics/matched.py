@@ -6,8 +6,9 @@ kernel (``coco.match``) serves every metric here:
 
 * ``mAP`` / ``mAP50`` / ``mAP75``: COCO AP per label (IoU .50:.05:.95 or one of them, 101
   recall points, 100 detections per label and task). Per task: mean AP over labels on either
-  side, a label predicted but absent from the ground truth scoring 0. Dataset: pycocotools'
-  12 statistics.
+  side, a label predicted but absent from the ground truth scoring 0, precision taken as
+  tp / (tp + fp) so that a perfect task is exactly 1.0 (pycocotools adds an eps that makes it
+  0.9999999999999998). Dataset: pycocotools' 12 statistics, bit for bit, eps included.
 * ``precision`` / ``recall`` / ``f1`` at ``iou`` (0.5; spans: exact boundaries). Per task from
   its TP/FP/FN; dataset micro and macro (see ``counts``).
 * ``iou``: sum of IoU over matched pairs / (matched + missed + extra), matching at any overlap.
@@ -72,19 +73,20 @@ class MatchedFamily:
 
     def score(self, metric: MetricSpec, items: Sequence[ControlItem], params: Params) -> tuple[list[ControlScore], MatchedState]:
         """Match every item of the batch at once, then score each task."""
-        cols = build_columns(self.kind, items)
+        name = metric.name.lower()
+        cols = build_columns(self.kind, items, coco_arithmetic=name in MAP_METRICS)
         cp, ti = _match_params(metric, self.kind, params)
         m = coco.match(
             cols.gt_image, cols.gt_label, cols.gt_area,
             cols.dt_image, cols.dt_label, cols.dt_score, cols.dt_area,
             cols.pair_iou, cp, n_images=len(items),
         )  # fmt: skip
-        name = metric.name.lower()
         tp_det = m.dt_matched[ti, 0] >= 0  # (D,)
         counted = _counted(m, cp)  # (D,) detections inside the per-label cap
         fp_det = counted & ~tp_det
         fn_gt = m.gt_matched[ti] < 0  # (G,)
-        ious = np.where(tp_det, m.dt_match_iou[ti], 0.0)
+        # pycocotools' box arithmetic can put identical boxes a few ulps above 1
+        ious = np.where(tp_det, np.minimum(m.dt_match_iou[ti], 1.0), 0.0)
 
         state = MatchedState(sizes_known=cols.sizes_known)
         if name in MAP_METRICS:
@@ -129,7 +131,7 @@ class MatchedFamily:
             regions = _outcomes(cols, m, ti, gs, ds, tp_det, counted)
             reasons: tuple[str, ...] = ()
             if not metric.passes(score, params.threshold):
-                reasons = region_reasons(self.kind, cols, gs, ds, tp_det, fn_gt, counted, threshold)
+                reasons = region_reasons(self.kind, cols, gs, ds, tp_det, fn_gt, counted, threshold, cp.max_dets[-1])
             out.append(ControlScore(control="", kind=self.kind, score=score, per_label=per_label, regions=regions, reasons=reasons))
         return out, state
 
@@ -169,7 +171,8 @@ def _counted(m: coco.Matches, cp: coco.CocoParams) -> np.ndarray:
 
 def _ap_per_task_label(m: coco.Matches, cp: coco.CocoParams, at: float | None) -> dict[tuple[int, int], float]:
     """AP of each (task, label) from that task alone: mean over IoU thresholds, or at one of them."""
-    image, label, ap = coco.per_image_label_ap(m, cp)  # ap: (T, P)
+    # without pycocotools' eps in tp / (tp + fp + eps), so that a perfect task scores exactly 1.0
+    image, label, ap = coco.per_image_label_ap(m, cp, eps=0.0)  # ap: (T, P)
     values = ap.mean(axis=0) if at is None else ap[int(np.flatnonzero(cp.iou_thresholds == at)[0])]
     return {(int(i), int(j)): float(v) for i, j, v in zip(image, label, values)}
 
@@ -180,7 +183,8 @@ def _outcomes(cols: Columns, m: coco.Matches, ti: int, gs: slice, ds: slice, tp_
         r = cols.dt_regions[d]
         if tp_det[d]:
             g = m.dt_matched[ti, 0, d]
-            out.append(RegionOutcome("TP", cols.labels[cols.dt_label[d]], r.id, cols.gt_regions[g].id, float(m.dt_match_iou[ti, d]), r.score))
+            iou = min(float(m.dt_match_iou[ti, d]), 1.0)
+            out.append(RegionOutcome("TP", cols.labels[cols.dt_label[d]], r.id, cols.gt_regions[g].id, iou, r.score))
         elif counted[d]:
             out.append(RegionOutcome("FP", cols.labels[cols.dt_label[d]], r.id, None, None, r.score))
     for g in range(gs.start, gs.stop):

@@ -34,7 +34,17 @@ def describe(kind: str, region: Region, label: str) -> str:
     return label
 
 
-def region_reasons(kind, cols, gs: slice, ds: slice, tp_det: np.ndarray, fn_gt: np.ndarray, counted: np.ndarray, threshold: float) -> tuple[str, ...]:
+def region_reasons(
+    kind: str,
+    cols,
+    gs: slice,
+    ds: slice,
+    tp_det: np.ndarray,
+    fn_gt: np.ndarray,
+    counted: np.ndarray,
+    threshold: float,
+    cap: int | None,
+) -> tuple[str, ...]:
     """Reasons for one task's control: missed regions (with their best IoU), wrong labels, extras."""
     gt_rows = np.arange(gs.start, gs.stop)
     dt_rows = np.arange(ds.start, ds.stop)
@@ -48,12 +58,19 @@ def region_reasons(kind, cols, gs: slice, ds: slice, tp_det: np.ndarray, fn_gt: 
     needed = min(threshold, 1 - 1e-10)
     explained: set[int] = set()
     reasons = []
-    for a, g in enumerate(missed):
+    for a, g in enumerate(missed[:MAX_REASONS]):
         label = cols.labels[cols.gt_label[g]]
         shown = describe(kind, cols.gt_regions[g], label)
         other = np.where(~same[a] & np.isin(dt_rows, extra), ious[a], -1.0)
-        best = np.where(same[a], ious[a], 0.0)
-        if other.size and other.max() >= needed:
+        in_cap = counted[dt_rows]
+        best = np.where(same[a] & in_cap, ious[a], 0.0)
+        capped = np.where(same[a] & ~in_cap, ious[a], 0.0)
+        if capped.size and capped.max() >= needed and capped.max() > best.max():
+            text = (
+                f"missed {shown}: its prediction (IoU {capped.max():.2f}) ranks beyond COCO's "
+                f"{cap} detections per label and task"
+            )
+        elif other.size and other.max() >= needed:
             d = dt_rows[int(np.argmax(other))]
             explained.add(int(d))
             text = f"{shown} predicted as {cols.labels[cols.dt_label[d]]} (IoU {other.max():.2f})"
@@ -67,12 +84,14 @@ def region_reasons(kind, cols, gs: slice, ds: slice, tp_det: np.ndarray, fn_gt: 
         else:
             text = f"missed {shown}"
         reasons.append(text)
-    for d in extra:
-        if int(d) in explained:
-            continue
+    # extras worst (most confident) first; only the shown ones are described
+    unexplained = [d for d in extra if int(d) not in explained]
+    unexplained.sort(key=lambda d: -(cols.dt_regions[d].score or 0.0))
+    total = len(missed) + len(unexplained)
+    for d in unexplained[: max(MAX_REASONS - len(reasons), 0)]:
         r = cols.dt_regions[d]
         score = f" score {r.score:.2f}" if r.score is not None else ""
         reasons.append(f"extra {describe(kind, r, cols.labels[cols.dt_label[d]])}{score}")
-    if len(reasons) > MAX_REASONS:
-        reasons = reasons[:MAX_REASONS] + [f"... and {len(reasons) - MAX_REASONS} more"]
+    if total > len(reasons):
+        reasons.append(f"... and {total - len(reasons)} more")
     return tuple(reasons)
