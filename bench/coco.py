@@ -198,7 +198,75 @@ def _run_pycocotools(s: SyntheticSet) -> dict:
     return {"times": times, "stats": stats, "precision": precision, "recall": recall, "load_rss": load_rss}
 
 
-_WORKERS = {"ours": _run_ours, "pycocotools": _run_pycocotools}
+def to_tasks(s: SyntheticSet) -> list[dict]:
+    """The set as a Label Studio export: one task per image, ground truth and prediction in percent."""
+    gt_pct = s.gt_xywh / np.stack([s.image_width, s.image_height] * 2, axis=1)[s.gt_image] * 100
+    dt_pct = s.dt_xywh / np.stack([s.image_width, s.image_height] * 2, axis=1)[s.dt_image] * 100
+    gt_bounds = np.searchsorted(s.gt_image, np.arange(len(s.image_width) + 1))
+    dt_bounds = np.searchsorted(s.dt_image, np.arange(len(s.image_width) + 1))
+
+    def result(boxes, labels, scores, width, height):
+        out = []
+        for j, ((x, y, w, h), k) in enumerate(zip(boxes.tolist(), labels.tolist())):
+            r = {"id": f"r{j}", "from_name": "label", "to_name": "image", "type": "rectanglelabels",
+                 "original_width": width, "original_height": height,
+                 "value": {"x": x, "y": y, "width": w, "height": h, "rotation": 0, "rectanglelabels": [f"c{k:02d}"]}}  # fmt: skip
+            if scores is not None:
+                r["score"] = scores[j]
+            out.append(r)
+        return out
+
+    tasks = []
+    for i, (width, height) in enumerate(zip(s.image_width.tolist(), s.image_height.tolist())):
+        g, d = slice(gt_bounds[i], gt_bounds[i + 1]), slice(dt_bounds[i], dt_bounds[i + 1])
+        tasks.append({
+            "id": i + 1,
+            "annotations": [{"id": i + 1, "result": result(gt_pct[g], s.gt_label[g], None, int(width), int(height))}],
+            "predictions": [{"id": i + 1, "model_version": "bench",
+                             "result": result(dt_pct[d], s.dt_label[d], s.dt_score[d].tolist(), int(width), int(height))}],
+        })  # fmt: skip
+    return tasks
+
+
+def as_label_studio_pixels(s: SyntheticSet) -> SyntheticSet:
+    """The same set with pixel boxes as the engine reads them back from Label Studio's percent units.
+
+    ``x / W * 100`` then ``x / 100 * W`` need not give back the same float, and the engine clips
+    boxes to the image (jittered boxes stick out), so every evaluator is fed the boxes exactly as
+    ``ml_test`` derives them from the exported percentages.
+    """
+    from ml_test.geometry.shapes import box_xywh_px
+
+    def roundtrip(xywh, image):
+        w, h = s.image_width[image], s.image_height[image]
+        pct = xywh / np.stack([w, h, w, h], axis=1) * 100
+        lo = np.maximum(pct[:, :2], 0.0)
+        hi = np.minimum(pct[:, :2] + pct[:, 2:], 100.0)
+        # regions.py keeps an in-range box as given and clips the others, in percent
+        inside = (pct[:, :2] >= 0).all(axis=1) & (pct[:, :2] + pct[:, 2:] <= 100).all(axis=1)
+        pct = np.where(inside[:, None], pct, np.concatenate([lo, np.maximum(hi - lo, 0.0)], axis=1))
+        return box_xywh_px(pct, w, h)
+
+    return SyntheticSet(**{**asdict(s), "gt_xywh": roundtrip(s.gt_xywh, s.gt_image), "dt_xywh": roundtrip(s.dt_xywh, s.dt_image)})
+
+
+def _run_engine(s: SyntheticSet) -> dict:
+    """The whole engine: ``evaluate()`` on Label Studio task dicts (parsing, per-task scores, reasons, report)."""
+    from ml_test import evaluate
+
+    t0 = time.perf_counter()
+    tasks = to_tasks(s)
+    load_rss = _peak_rss_mb()
+    t1 = time.perf_counter()
+    report = evaluate(tasks, "mAP", 0.5)
+    t2 = time.perf_counter()
+    # the report's stats carry label names c00..c79, which sort like pycocotools' category ids
+    empty = -np.ones((1,))
+    return {"times": {"load": t1 - t0, "eval": t2 - t1}, "stats": report.aggregate, "precision": empty, "recall": empty,
+            "load_rss": load_rss}  # fmt: skip
+
+
+_WORKERS = {"ours": _run_ours, "pycocotools": _run_pycocotools, "engine": _run_engine}
 
 
 def _worker(name: str, data: Path, out: Path) -> None:
@@ -234,13 +302,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     t = time.perf_counter()
-    s = make_synthetic(args.images, args.dets, args.labels, args.seed)
+    original = make_synthetic(args.images, args.dets, args.labels, args.seed)
+    s = as_label_studio_pixels(original)
     print(f"synthetic set: {args.images} images, {len(s.gt_image)} GT, {len(s.dt_image)} detections, "
           f"{args.labels} labels, seed {args.seed} ({time.perf_counter() - t:.1f} s)")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "set.npz"
+        data, exported = Path(tmp) / "set.npz", Path(tmp) / "exported.npz"
         np.savez(data, **asdict(s))
-        runs = {name: _launch(name, data, Path(tmp)) for name in ("ours", "pycocotools")}
+        # the engine reads the export made from the original boxes and derives the same pixels itself
+        np.savez(exported, **asdict(original))
+        runs = {name: _launch(name, exported if name == "engine" else data, Path(tmp)) for name in ("ours", "engine", "pycocotools")}
 
     (ours, p_ours, r_ours), (ref, p_ref, r_ref) = runs["ours"], runs["pycocotools"]
     print(f"\n{'phase (s)':<16}{'ours':>10}{'pycocotools':>14}")
@@ -250,12 +321,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label + ' (MB)':<16}{ours[key]:>10.0f}{ref[key]:>14.0f}")
     print(f"\neval speed-up: {ref['times']['eval'] / ours['times']['eval']:.1f}x")
 
-    same_stats = ours["stats"] == ref["stats"]
+    engine = runs["engine"][0]
+    print(f"\nwhole engine, evaluate() on {args.images} Label Studio tasks (parse, match, per-task scores, reasons, report):")
+    print(f"  evaluate {engine['times']['eval']:.3f} s, peak RSS {engine['peak_rss_mb']:.0f} MB (building the task dicts: "
+          f"{engine['times']['load']:.1f} s)")  # fmt: skip
+    print(f"  speed-up over pycocotools eval: {ref['times']['eval'] / engine['times']['eval']:.1f}x; "
+          f"over pycocotools load + eval: {(ref['times']['load'] + ref['times']['eval']) / engine['times']['eval']:.1f}x")
+
+    same_stats = ours["stats"] == ref["stats"] and engine["stats"] == ref["stats"]
     same_arrays = np.array_equal(p_ours, p_ref) and np.array_equal(r_ours, r_ref)
     print(f"\n{'stat':<12}{'ours':>22}{'pycocotools':>22}")
     for name, v in ours["stats"].items():
         print(f"{name:<12}{v!r:>22}{ref['stats'][name]!r:>22}")
-    print(f"\n12 stats identical: {same_stats}; precision/recall arrays bit-identical: {same_arrays}")
+    print(f"\n12 stats identical (kernel, engine, pycocotools): {same_stats}; "
+          f"precision/recall arrays bit-identical: {same_arrays}")
     return 0 if same_stats and same_arrays else 1
 
 

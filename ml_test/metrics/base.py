@@ -34,7 +34,6 @@ class Params:
 
     threshold: float
     iou: float | None = None
-    labels: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

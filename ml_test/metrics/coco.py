@@ -66,7 +66,7 @@ PairIou = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # bit 62 is 0 in every float64 in [0, 2) (exponent <= 0x3FF), so it can rank regular GTs first
 _REGULAR_BIT = np.int64(1) << np.int64(62)
 # per_image_label_ap works on this many pairs at a time to bound its (T, pairs, R) arrays
-_PAIR_CHUNK = 4096
+_PAIR_CHUNK = 1024
 
 
 def _iou_thresholds() -> np.ndarray:

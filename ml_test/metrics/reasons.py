@@ -58,11 +58,12 @@ def region_reasons(
     needed = min(threshold, 1 - 1e-10)
     explained: set[int] = set()
     reasons = []
+    is_extra = np.isin(dt_rows, extra)
+    in_cap = counted[dt_rows]
     for a, g in enumerate(missed[:MAX_REASONS]):
         label = cols.labels[cols.gt_label[g]]
         shown = describe(kind, cols.gt_regions[g], label)
-        other = np.where(~same[a] & np.isin(dt_rows, extra), ious[a], -1.0)
-        in_cap = counted[dt_rows]
+        other = np.where(~same[a] & is_extra, ious[a], -1.0)
         best = np.where(same[a] & in_cap, ious[a], 0.0)
         capped = np.where(same[a] & ~in_cap, ious[a], 0.0)
         if capped.size and capped.max() >= needed and capped.max() > best.max():
