@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from .assertions import assert_prediction
 from .engine import evaluate, parse_image_size
 from .errors import InputError, MLTestError, MLTestWarning, UsageError
 from .metrics import REGISTRY as METRICS
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "evaluate",
+    "assert_prediction",
     "load_tasks",
     "parse_image_size",
     "Report",

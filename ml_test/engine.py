@@ -141,8 +141,9 @@ def evaluate(
 
     Parameters
     ----------
-    source : path or iterable of task dicts
-        A Label Studio export: JSON array, single task, JSON lines, or gzip of these.
+    source : path, iterable of task dicts, or list of Task
+        A Label Studio export: JSON array, single task, JSON lines, or gzip of these; or tasks
+        already read by :func:`ml_test.load_tasks`.
     metric : str, default="mAP"
         A registered metric name (case-insensitive), see ``ml_test.metrics.REGISTRY``.
     threshold : float, default=0.5
@@ -209,8 +210,11 @@ def _evaluate(
     size: tuple[float, float] | None,
     progress: bool,
 ) -> Report:
-    name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<tasks>"
-    tasks = load_tasks(source, model_version=model_version)
+    if isinstance(source, list) and source and all(isinstance(t, Task) for t in source):
+        tasks, name = source, source[0].source  # already loaded (and model version chosen)
+    else:
+        name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<tasks>"
+        tasks = load_tasks(source, model_version=model_version)
     parsed = [_parse(t, size) for t in tasks if t.ground_truth is not None]
     found = _controls(parsed)
     spec = get_metric(spec_name)

@@ -46,6 +46,7 @@ class Task:
     skip_reason: str | None = None
     no_prediction_reason: str | None = None
     data: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -260,6 +261,7 @@ def select_task(obj: dict, index: int, line: int, source: str, model_version: st
         skip_reason=skip_reason,
         no_prediction_reason=no_prediction,
         data=data,
+        meta=obj.get("meta") if isinstance(obj.get("meta"), dict) else {},
     )
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 _ids = itertools.count(1)
 

@@ -38,6 +38,7 @@ _STRICT = 1.0
 # "Any overlap" for the iou metric: the smallest positive IoU still matches.
 _ANY_OVERLAP = float(np.nextafter(0.0, 1.0))
 _ALL_AREAS = ((-np.inf, np.inf),)
+_PRF_INDEX = {"precision": 0, "recall": 1, "f1": 2}
 
 
 @dataclass
@@ -106,6 +107,7 @@ class MatchedFamily:
             state.ious.setdefault(label, []).append(ious[tp_det & (cols.dt_label == j)])
 
         threshold = cp.iou_thresholds[ti]
+        which = _PRF_INDEX.get(name)  # position in prf_task's (precision, recall, f1)
         gt_bounds = np.searchsorted(cols.gt_image, np.arange(n + 1))
         dt_bounds = np.searchsorted(cols.dt_image, np.arange(n + 1))
         out = []
@@ -119,14 +121,14 @@ class MatchedFamily:
                 elif name == "iou":
                     per_label[label] = float(iou_sum[i, j] / (tp[i, j] + fp[i, j] + fn[i, j]))
                 else:
-                    per_label[label] = prf_task(tp[i, j], fp[i, j], fn[i, j])[("precision", "recall", "f1").index(name)]
+                    per_label[label] = prf_task(tp[i, j], fp[i, j], fn[i, j])[which]
             if task_label_values is not None:
                 score = float(np.mean(list(per_label.values()))) if per_label else 1.0
             elif name == "iou":
                 total = tp[i].sum() + fp[i].sum() + fn[i].sum()
                 score = float(iou_sum[i].sum() / total) if total else 1.0
             else:
-                score = prf_task(tp[i].sum(), fp[i].sum(), fn[i].sum())[("precision", "recall", "f1").index(name)]
+                score = prf_task(tp[i].sum(), fp[i].sum(), fn[i].sum())[which]
             gs, ds = slice(gt_bounds[i], gt_bounds[i + 1]), slice(dt_bounds[i], dt_bounds[i + 1])
             regions = _outcomes(cols, m, ti, gs, ds, tp_det, counted)
             reasons: tuple[str, ...] = ()
