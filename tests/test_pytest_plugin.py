@@ -141,3 +141,14 @@ def test_assert_prediction_explains_like_the_plugin(tid):
         with pytest.raises(AssertionError) as e:
             assert_prediction(t, prediction[0]["result"], metric="f1", threshold=0.5)
         assert str(e.value).splitlines()[:2] == ["task 2 failed: f1 0.000, needs >= 0.5", "  - missed PER [0:4]"]
+
+
+def test_items_point_at_the_task_line(pytester):
+    data = write(pytester.path / "tasks.json", ner_tasks())
+    items, _ = pytester.inline_genitems("--test-data", str(data), "--metric", "f1")
+    lines = data.read_text().splitlines()
+    assert [i.name for i in items] == ["task-1", "task-2", "task-3", "task-4"]
+    for item in items:
+        path, line, title = item.location
+        assert path == "tasks.json" and title == f"task {item.name[5:]}"
+        assert lines[line].strip() == "{" and f'"id": {item.name[5:]}' in lines[line + 1]
