@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 from .errors import InputError, UsageError, locate
 from .metrics import ControlItem, MetricSpec, Params, family_for, get_metric, metrics_for_kinds, REGISTRY
 from .progress import Progress
-from .regions import ParsedResult, Region, parse_result
+from .regions import ANSWER_KINDS, RELATIONS_CONTROL, ParsedResult, Region, parse_result, relation_regions
 from .report.format import score_text
 from .results import ControlScore, Report, TaskResult
 from .tasks import Task, load_tasks
@@ -38,6 +38,35 @@ def parse_image_size(value: str | tuple[float, float] | None) -> tuple[float, fl
     if size is not None and not all(math.isfinite(v) and v > 0 for v in size):
         raise UsageError(f"image size must be positive, got {value!r}")
     return size
+
+
+# stands in for a metric whose name is unknown until the data is read: any tolerance may be valid
+_ANY_METRIC = MetricSpec("metric", frozenset(), True, "", "", threshold_max=None)
+
+
+def _check_threshold(spec: MetricSpec, value: float) -> float:
+    """The threshold as a float in the metric's range: [0, 1] for rates, >= 0 for error tolerances."""
+    why = f" ({spec.name} is an error: its threshold is a tolerance)" if spec.threshold_max is None and spec.name != "metric" else ""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"threshold must be a number {spec.threshold_rule}, got {value!r}{why}") from None
+    if not spec.accepts_threshold(v):
+        raise UsageError(f"threshold must be {spec.threshold_rule}, got {value!r}{why}")
+    return v
+
+
+def _check_distance(value: float | None) -> float | None:
+    """Keypoint distance: > 0 and finite (a share of the image diagonal below 1, else pixels)."""
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"distance must be a positive number, got {value!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise UsageError(f"distance must be a positive number (pixels, or a share of the image diagonal below 1), got {value!r}")
+    return v
 
 
 def _check_unit(name: str, value: float | None, *, allow_zero: bool = True) -> float | None:
@@ -73,8 +102,9 @@ def _parse(task: Task, image_size: tuple[float, float] | None) -> _Parsed:
     return _Parsed(task, where, gt, pred, size or image_size)
 
 
-def _keep_labels(regions: Iterable[Region], labels: frozenset[str] | None) -> tuple[Region, ...]:
-    if labels is None:
+def _keep_labels(regions: Iterable[Region], labels: frozenset[str] | None, kind: str) -> tuple[Region, ...]:
+    # answers (text, numbers, ...) have no labels: --labels leaves them whole
+    if labels is None or kind in ANSWER_KINDS:
         return tuple(regions)
     out = []
     for r in regions:
@@ -84,11 +114,20 @@ def _keep_labels(regions: Iterable[Region], labels: frozenset[str] | None) -> tu
     return tuple(out)
 
 
+def _control_regions(side: ParsedResult, control: str, kind: str, labels: frozenset[str] | None, where: str) -> tuple[Region, ...]:
+    """One side's regions of a control; for relations, every region of the side plus the relations."""
+    if kind == "relation":
+        return relation_regions(side, where) + tuple(r for rs in side.controls.values() for r in rs)
+    return _keep_labels(side.controls.get(control, ()), labels, kind)
+
+
 def _controls(parsed: Sequence[_Parsed]) -> dict[str, str]:
-    """Every control in the data with its region kind, in order of first appearance."""
+    """Every control in the data with its region kind, in order of first appearance; relations as one more."""
     found: dict[str, str] = {}
+    relations = False
     for p in parsed:
         for side in (p.gt, p.pred):
+            relations = relations or bool(side.relations)
             for name, regions in side.controls.items():
                 for r in regions:
                     if found.setdefault(name, r.kind) != r.kind and r.kind != "other":
@@ -96,6 +135,9 @@ def _controls(parsed: Sequence[_Parsed]) -> dict[str, str]:
                             f"{p.where}: control {name!r} holds both {found[name]} and {r.kind} regions; "
                             "score them separately with --control"
                         )
+    if relations:
+        # relation results belong to no control: they are scored as one more, named "relations"
+        found[RELATIONS_CONTROL if RELATIONS_CONTROL not in found else f"({RELATIONS_CONTROL})"] = "relation"
     return found
 
 
@@ -116,12 +158,22 @@ def _select(spec: MetricSpec, found: dict[str, str], controls: Sequence[str] | N
 
 
 def _combine(values: list[dict]) -> dict:
-    """Mean of each key over several controls' aggregates (None when undefined everywhere)."""
+    """Mean of each key over several controls' aggregates (None when undefined everywhere).
+
+    Two kinds of keys combine otherwise: ``max_*`` keys take the maximum, ``*_tasks`` counts the sum.
+    """
     keys = list(dict.fromkeys(k for v in values for k in v))
     out = {}
     for k in keys:
         xs = [v[k] for v in values if v.get(k) is not None]
-        out[k] = sum(xs) / len(xs) if xs else None
+        if not xs:
+            out[k] = None
+        elif k.startswith("max_"):
+            out[k] = max(xs)
+        elif k.endswith("_tasks"):
+            out[k] = sum(xs)
+        else:
+            out[k] = sum(xs) / len(xs)
     return out
 
 
@@ -136,6 +188,7 @@ def evaluate(
     model_version: str | None = None,
     image_size: str | tuple[float, float] | None = None,
     progress: bool = False,
+    distance: float | None = None,
 ) -> Report:
     """Score every task's prediction against its ground truth and return a :class:`Report`.
 
@@ -147,7 +200,9 @@ def evaluate(
     metric : str, default="mAP"
         A registered metric name (case-insensitive), see ``ml_test.metrics.REGISTRY``.
     threshold : float, default=0.5
-        A task passes when its score is ``>= threshold`` (``<=`` for lower-is-better metrics).
+        A task passes when its score is ``>= threshold`` (``<=`` for lower-is-better metrics:
+        ``cer``, ``wer``, ``abs_error``). In [0, 1], except for error metrics, whose threshold is
+        a tolerance: any value >= 0.
     iou : float, optional
         IoU threshold for matching regions (precision/recall/f1); default 0.5, spans exact.
     controls, labels : sequence of str, optional
@@ -158,6 +213,9 @@ def evaluate(
         Image size in pixels for tasks whose results carry no ``original_width/height``.
     progress : bool, default=False
         Draw a progress bar on stderr.
+    distance : float, optional
+        Keypoint matching distance (``pck``, keypoint precision/recall/f1): pixels, or a share of
+        the image diagonal when below 1. Default 0.05 (5% of the diagonal).
 
     Returns
     -------
@@ -167,7 +225,7 @@ def evaluate(
     Raises
     ------
     UsageError
-        Unknown metric, metric that applies to no control, bad threshold, iou or size.
+        Unknown metric, metric that applies to no control, bad threshold, iou, distance or size.
     InputError
         Unreadable file or a task with a wrong structure or value.
 
@@ -181,10 +239,13 @@ def evaluate(
     (1, ('expected cat, got dog',))
     """
     spec_name = str(metric)
-    threshold_v = _check_unit("threshold", threshold)
-    if threshold_v is None:
+    if threshold is None:
         raise UsageError("threshold is required")
+    known = get_metric(spec_name)
+    # an unknown metric is reported once the data is read, with the metrics that apply to it
+    threshold_v = _check_threshold(known or _ANY_METRIC, threshold)
     iou_v = _check_unit("iou", iou, allow_zero=False)
+    distance_v = _check_distance(distance)
     size = parse_image_size(image_size)
     label_set = frozenset(labels) if labels else None
 
@@ -193,7 +254,7 @@ def evaluate(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _evaluate(source, spec_name, threshold_v, iou_v, controls, label_set, model_version, size, progress)
+        return _evaluate(source, spec_name, threshold_v, Params(threshold_v, iou_v, distance_v), controls, label_set, model_version, size, progress)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -203,7 +264,7 @@ def _evaluate(
     source: str | os.PathLike | Iterable[dict],
     spec_name: str,
     threshold_v: float,
-    iou_v: float | None,
+    params: Params,
     controls: Sequence[str] | None,
     label_set: frozenset[str] | None,
     model_version: str | None,
@@ -225,7 +286,6 @@ def _evaluate(
             f"(all metrics: {', '.join(s.name for s in REGISTRY.values())})"
         )
     chosen = _select(spec, found, controls, name)
-    params = Params(threshold=threshold_v, iou=iou_v)
 
     per_task: list[list[ControlScore]] = [[] for _ in parsed]
     states: dict[str, list[Any]] = {c: [] for c in chosen}
@@ -237,8 +297,8 @@ def _evaluate(
                     ControlItem(
                         image=i,
                         where=p.where,
-                        gt=_keep_labels(p.gt.controls.get(control, ()), label_set),
-                        pred=_keep_labels(p.pred.controls.get(control, ()), label_set),
+                        gt=_control_regions(p.gt, control, found[control], label_set, f"{p.where}: ground truth"),
+                        pred=_control_regions(p.pred, control, found[control], label_set, f"{p.where}: prediction"),
                         image_size=p.size,
                     )
                     for i, p in enumerate(chunk)
@@ -266,7 +326,8 @@ def _evaluate(
         higher_is_better=spec.higher_is_better,
         headline=spec.headline,
         params={
-            "iou": iou_v,
+            "iou": params.iou,
+            "distance": params.distance,
             "controls": list(chosen),
             "labels": sorted(label_set) if label_set else None,
             "model_version": model_version,
@@ -291,9 +352,11 @@ def _task_results(
             results.append(TaskResult(task.id, task.index, task.line, "skipped", None, threshold, (task.skip_reason or "no usable annotation",)))
             continue
         _, scores = scored[id(task)]
-        score = pick(s.score for s in scores)
+        # a control that cannot be scored (an error metric with a value on one side only) fails the task
+        unscorable = any(s.score is None for s in scores)
+        score = None if unscorable else pick(s.score for s in scores)
         reasons = [f"{s.control}: {r}" if multi else r for s in scores for r in s.reasons]
-        passed = spec.passes(score, threshold)
+        passed = score is not None and spec.passes(score, threshold)
         if task.prediction is None:
             passed = False
             reasons.insert(0, task.no_prediction_reason or "no prediction")

@@ -15,8 +15,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import InputError
+from .geometry.intervals import PARAGRAPH_STRIDE, Interval, merge_ranges, parse_time
 
-__all__ = ["Region", "ParsedResult", "parse_result", "KIND_OF_TYPE", "GEOMETRY_KINDS"]
+__all__ = [
+    "Region", "ParsedResult", "parse_result", "relation_regions", "KIND_OF_TYPE", "GEOMETRY_KINDS", "ANSWER_KINDS",
+    "RELATIONS_CONTROL",
+]  # fmt: skip
 
 # Result type -> region kind scored by this version. Other types are recognised but not scored.
 KIND_OF_TYPE = {
@@ -24,9 +28,30 @@ KIND_OF_TYPE = {
     "rectangle": "box",
     "polygonlabels": "polygon",
     "polygon": "polygon",
+    "ellipselabels": "ellipse",
+    "ellipse": "ellipse",
+    "keypointlabels": "keypoint",
+    "keypoint": "keypoint",
+    "timeserieslabels": "span",
+    "paragraphlabels": "span",
+    "hypertextlabels": "span",
+    "htmllabels": "span",
+    "timelinelabels": "span",
     "choices": "choices",
+    "textarea": "textarea",
+    "taxonomy": "taxonomy",
+    "number": "number",
+    "rating": "rating",
+    "datetime": "datetime",
+    "pairwise": "pairwise",
+    "ranker": "ranker",
 }
-GEOMETRY_KINDS = frozenset({"box", "polygon"})
+GEOMETRY_KINDS = frozenset({"box", "polygon", "ellipse", "keypoint"})
+# Relations are scored as one pseudo-control of this name (kind "relation").
+RELATIONS_CONTROL = "relations"
+_DIRECTIONS = ("right", "left", "bi")
+# One answer per task and control (no labels, no matching): scored by the answer family.
+ANSWER_KINDS = frozenset({"textarea", "taxonomy", "number", "rating", "datetime", "pairwise", "ranker"})
 # Types that draw a shape and may carry a split ``labels`` partner; scored or not, they anchor a region.
 _SHAPE_TYPES = frozenset(
     {
@@ -42,9 +67,14 @@ class Region(NamedTuple):
     """One region of one control: kind, labels, score and geometry (percent units for images).
 
     ``geometry`` by kind: box ``(x, y, width, height, rotation)`` with x, y the top-left corner in
-    percent and rotation in degrees about it; polygon ``(n, 2)`` array of percent points; span
-    ``(start, end)``; choices ``()`` (the choices are the ``labels``). A named tuple rather than
-    a dataclass: exports hold hundreds of thousands of regions and this is 3x cheaper to build.
+    percent and rotation in degrees about it; polygon ``(n, 2)`` array of percent points; ellipse
+    ``(cx, cy, radius_x, radius_y, rotation)`` in percent, rotation about the centre; keypoint
+    ``(x, y)`` in percent; span ``(start, end)`` for text and audio, else an ``Interval``
+    (``geometry.intervals``); choices ``()`` (the choices are the ``labels``); answers: textarea
+    a tuple of strings, taxonomy a tuple of paths (tuples of strings), number and rating a float,
+    datetime ``(text, seconds or None)``, pairwise a string, ranker a tuple of ``(list name, ids)``.
+    A named tuple rather than a dataclass: exports hold hundreds of thousands of regions and this
+    is 3x cheaper to build.
     """
 
     id: str
@@ -76,22 +106,22 @@ class ParsedResult:
         self.controls.setdefault(region.control, []).append(region)
 
 
-def _number(value: dict, key: str, where: str, default: float | None = None) -> float:
+def _number(value: dict, key: str, where: str, default: float | None = None, prefix: str = "value.") -> float:
     v = value.get(key, default)
     # fast path for the common case; ``v - v == 0`` is False for nan and inf
     if (type(v) is float and v - v == 0.0) or type(v) is int:
         return float(v)
     if v is None:
-        raise InputError(f"{where}: value.{key} is missing")
+        raise InputError(f"{where}: {prefix}{key} is missing")
     if isinstance(v, str):
         try:
             v = float(v)
         except ValueError:
-            raise InputError(f"{where}: value.{key} must be a number, got {v!r:.40}") from None
+            raise InputError(f"{where}: {prefix}{key} must be a number, got {v!r:.40}") from None
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise InputError(f"{where}: value.{key} must be a number, got {type(v).__name__}")
+        raise InputError(f"{where}: {prefix}{key} must be a number, got {type(v).__name__}")
     if not math.isfinite(v):
-        raise InputError(f"{where}: value.{key} must be finite, got {v}")
+        raise InputError(f"{where}: {prefix}{key} must be finite, got {v}")
     return float(v)
 
 
@@ -179,8 +209,148 @@ def _span(value: dict, where: str) -> tuple[float, float]:
     return (start, end) if start <= end else (end, start)
 
 
+def _ellipse(value: dict, where: str) -> tuple[float, float, float, float, float]:
+    x, y = _number(value, "x", where), _number(value, "y", where)
+    # Konva draws a negative radius as its absolute value
+    rx, ry = abs(_number(value, "radiusX", where)), abs(_number(value, "radiusY", where))
+    return x, y, rx, ry, _number(value, "rotation", where, 0.0) % 360.0
+
+
+def _time_point(value: dict, key: str, where: str) -> float:
+    """A time-series coordinate: a number, or a date string as milliseconds since the epoch."""
+    v = value.get(key)
+    if isinstance(v, str):
+        try:
+            return _number(value, key, where)
+        except InputError:
+            seconds = parse_time(v)
+            if seconds is None:
+                raise InputError(f"{where}: value.{key} must be a number or an ISO 8601 date, got {v!r:.40}") from None
+            return seconds * 1000.0
+    return _number(value, key, where)
+
+
+def _paragraph_index(value: dict, key: str, where: str) -> int:
+    v = _number(value, key, where)  # numeric strings ("2") are common in real exports
+    if v < 0 or v != int(v):
+        raise InputError(f"{where}: value.{key} must be a paragraph index (an integer >= 0), got {value.get(key)!r:.40}")
+    return int(v)
+
+
+def _paragraphs(value: dict, where: str) -> Interval:
+    p0, p1 = _paragraph_index(value, "start", where), _paragraph_index(value, "end", where)
+    if "startOffset" in value or "endOffset" in value:
+        o0, o1 = _number(value, "startOffset", where), _number(value, "endOffset", where)
+        a, b, shown = p0 * PARAGRAPH_STRIDE + o0, p1 * PARAGRAPH_STRIDE + o1, f"paragraph {p0}:{o0:g} to {p1}:{o1:g}"
+    else:  # whole paragraphs
+        a, b, shown = p0 * PARAGRAPH_STRIDE, (max(p0, p1) + 1) * PARAGRAPH_STRIDE, f"paragraphs {p0} to {p1}"
+    return Interval(min(a, b), max(a, b), None, None, shown)
+
+
+def _hypertext(value: dict, where: str) -> tuple[float, float] | Interval:
+    offsets = value.get("globalOffsets")
+    if isinstance(offsets, dict):
+        a = _number(offsets, "start", where, prefix="value.globalOffsets.")
+        b = _number(offsets, "end", where, prefix="value.globalOffsets.")
+        return (a, b) if a <= b else (b, a)
+    start, end = value.get("start"), value.get("end")
+    if not (isinstance(start, str) and isinstance(end, str)):
+        if "startOffset" not in value:  # character offsets into plain text, as a text span
+            return _span(value, where)
+        raise InputError(f"{where}: value.start and value.end must be XPath strings (or give value.globalOffsets)")
+    o0, o1 = _number(value, "startOffset", where), _number(value, "endOffset", where)
+    if start == end:
+        return Interval(min(o0, o1), max(o0, o1), start, None, f"{start}[{o0:g}:{o1:g}]")
+    # across text nodes the distance between nodes is unknown: only an identical span matches
+    return Interval(0.0, 1.0, (start, o0, end, o1), None, f"{start}[{o0:g}] to {end}[{o1:g}]")
+
+
+def _timeline(value: dict, where: str) -> Interval:
+    ranges = value.get("ranges")
+    if not isinstance(ranges, list) or not ranges or not all(isinstance(r, dict) for r in ranges):
+        raise InputError(f"{where}: value.ranges must be a non-empty list of {{start, end}} frame ranges")
+    frames = []
+    for i, r in enumerate(ranges):
+        a, b = _number(r, "start", where, prefix=f"value.ranges[{i}]."), _number(r, "end", where, prefix=f"value.ranges[{i}].")
+        frames.append((min(a, b), max(a, b) + 1.0))  # frames are inclusive: 1..10 covers 10 frames
+    parts = merge_ranges(frames)
+    shown = "frames " + ", ".join(f"{a:g}-{b - 1:g}" for a, b in parts)
+    return Interval(parts[0][0], parts[-1][1], None, parts if len(parts) > 1 else None, shown)
+
+
+def _interval(t: str, value: dict, where: str) -> tuple[float, float] | Interval:
+    if t == "timeserieslabels":
+        a, b = _time_point(value, "start", where), _time_point(value, "end", where)
+        dates = isinstance(value["start"], str) or isinstance(value["end"], str)
+        return Interval(min(a, b), max(a, b), None, None, f"[{value['start']}:{value['end']}]" if dates else None)
+    if t == "paragraphlabels":
+        return _paragraphs(value, where)
+    if t in ("hypertextlabels", "htmllabels"):
+        return _hypertext(value, where)
+    if t == "timelinelabels":
+        return _timeline(value, where)
+    return _span(value, where)
+
+
+def _strings(value: dict, key: str, where: str) -> tuple[str, ...]:
+    v = value.get(key)
+    if isinstance(v, str):
+        return (v,)
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        got = "nothing" if v is None else type(v).__name__
+        raise InputError(f"{where}: value.{key} must be a list of strings, got {got}")
+    return tuple(v)
+
+
+def _taxonomy(value: dict, where: str) -> tuple[tuple[str, ...], ...]:
+    raw = value.get("taxonomy")
+    if not isinstance(raw, list):
+        raise InputError(f"{where}: value.taxonomy must be a list of paths (lists of strings)")
+    paths = []
+    for item in raw:
+        path = (item,) if isinstance(item, str) else item
+        if not isinstance(path, (list, tuple)) or not all(isinstance(x, (str, int, float)) for x in path):
+            raise InputError(f"{where}: value.taxonomy must be a list of paths (lists of strings), got {item!r:.40}")
+        if path:
+            paths.append(tuple(str(x) for x in path))
+    return tuple(paths)
+
+
+def _datetime(value: dict, where: str) -> tuple[str, float | None]:
+    v = value.get("datetime")
+    if not isinstance(v, str):
+        raise InputError(f"{where}: value.datetime must be a string, got {'nothing' if v is None else type(v).__name__}")
+    return v, parse_time(v)
+
+
+def _pairwise(value: dict, where: str) -> str:
+    v = value.get("selected")
+    if not isinstance(v, str):
+        raise InputError(f"{where}: value.selected must be a string ('left' or 'right'), got {v!r:.40}")
+    return v
+
+
+def _ranker(value: dict, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    raw = value.get("ranker")
+    lists = {"": raw} if isinstance(raw, list) else raw  # the older ranker wrote one flat list
+    if not isinstance(lists, dict) or not all(isinstance(v, list) for v in lists.values()):
+        raise InputError(f"{where}: value.ranker must be a list of item ids or an object of lists, got {type(raw).__name__}")
+    return tuple((str(name), tuple(str(i) for i in ids)) for name, ids in lists.items())
+
+
+_ANSWER_PARSERS = {
+    "textarea": lambda value, where: _strings(value, "text", where),
+    "taxonomy": _taxonomy,
+    "number": lambda value, where: _number(value, "number", where),
+    "rating": lambda value, where: _number(value, "rating", where),
+    "datetime": _datetime,
+    "pairwise": _pairwise,
+    "ranker": _ranker,
+}
+
+
 def _classify(r: dict) -> str:
-    """Kind of a standalone result: box, polygon, choices, span, or 'other'."""
+    """Kind of a standalone result: one of KIND_OF_TYPE's kinds, a text or audio span, or 'other'."""
     t = r["type"]
     if t in KIND_OF_TYPE:
         return KIND_OF_TYPE[t]
@@ -256,7 +426,13 @@ def _region(
     elif kind == "polygon":
         geometry = _polygon(value, here, warnings)
     elif kind == "span":
-        geometry = _span(value, here)
+        geometry = _interval(t, value, here)
+    elif kind == "ellipse":
+        geometry = _ellipse(value, here)
+    elif kind == "keypoint":
+        geometry = (_number(value, "x", here), _number(value, "y", here))
+    elif kind in ANSWER_KINDS:
+        geometry = _ANSWER_PARSERS[kind](value, here)
     else:
         geometry = ()
     return Region(
@@ -270,3 +446,24 @@ def _region(
         image_size=_image_size(r, here),
         children=children,
     )
+
+
+def relation_regions(parsed: ParsedResult, where: str) -> tuple[Region, ...]:
+    """The relations of one result list as regions of kind ``relation``: geometry ``(from_id, to_id, direction)``."""
+    out = []
+    for k, r in enumerate(parsed.relations):
+        here = f"{where}: relation #{k + 1}"
+        ends = []
+        for key in ("from_id", "to_id"):
+            v = r.get(key)
+            if isinstance(v, bool) or not isinstance(v, (str, int)):
+                raise InputError(f"{here}: {key} must be a region id, got {'nothing' if v is None else type(v).__name__}")
+            ends.append(str(v))
+        direction = r.get("direction", "right")
+        if direction not in _DIRECTIONS:
+            raise InputError(f"{here}: direction must be one of 'right', 'left', 'bi', got {direction!r:.40}")
+        labels = r.get("labels") or []
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise InputError(f"{here}: labels must be a list of strings, got {labels!r:.40}")
+        out.append(Region(f"{ends[0]}->{ends[1]}", RELATIONS_CONTROL, "relation", "relation", tuple(labels), None, (*ends, direction)))
+    return tuple(out)

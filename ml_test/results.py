@@ -6,7 +6,6 @@ ints and strings, ``None`` for undefined, field names that never depend on optio
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -33,11 +32,11 @@ class RegionOutcome:
 
 @dataclass(frozen=True, slots=True)
 class ControlScore:
-    """One control's score in one task, per label, with region outcomes and readable reasons."""
+    """One control's score in one task (None when it cannot be scored), per label, with outcomes and reasons."""
 
     control: str
     kind: str
-    score: float
+    score: float | None
     per_label: dict[str, float] = field(default_factory=dict)
     regions: tuple[RegionOutcome, ...] = ()
     reasons: tuple[str, ...] = ()
@@ -185,7 +184,8 @@ class Report:
         """Failed tasks, worst first (ties in file order)."""
         sign = 1.0 if self.higher_is_better else -1.0
         bad = [t for t in self.tasks if t.status == "failed"]
-        return sorted(bad, key=lambda t: (sign * (t.score if t.score is not None else -math.inf), t.index))
+        # a task that could not be scored (no prediction to measure an error on) is the worst
+        return sorted(bad, key=lambda t: (t.score is not None, sign * (t.score or 0.0), t.index))
 
     def to_dict(self) -> dict:
         """Plain dict for JSON (the ``--json`` report)."""

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from conftest import rect, task
-from ml_test import UsageError, evaluate
+from ml_test import UsageError, engine, evaluate
 from ml_test.metrics import REGISTRY
 
 
@@ -21,18 +21,64 @@ def span(start, end, label, score=0.9):
             "value": {"start": start, "end": end, "labels": [label]}}  # fmt: skip
 
 
+def answer(type_, value, name=None):
+    """A per-task answer result (textarea, number, ...)."""
+    return {"id": f"a-{name or type_}", "from_name": name or type_, "to_name": "text", "type": type_, "value": value}
+
+
+def shape(type_, rid, value, label, size=(640, 480)):
+    """An image region of a labels type other than rectangles (ellipse, keypoint)."""
+    return {"id": rid, "from_name": type_, "to_name": "image", "type": type_, "original_width": size[0],
+            "original_height": size[1], "value": {**value, type_: [label]}}  # fmt: skip
+
+
+def relation(from_id, to_id, direction="right", labels=()):
+    """A relation result (no id, no from_name: as Label Studio writes them)."""
+    return {"type": "relation", "from_id": from_id, "to_id": to_id, "direction": direction, "labels": list(labels)}
+
+
+def _answers(rng, wrong):
+    """One result per answer control; ``wrong`` perturbs some of them; a control may be left out."""
+    text = rng.choice(["the cat sat", "a dog", ""])
+    values = {
+        "textarea": {"text": [text + (" on the mat" if wrong() else "")]},
+        "taxonomy": {"taxonomy": [["Animal", rng.choice(["Cat", "Dog"])]] + ([["Plant"]] if wrong() else [])},
+        "number": {"number": rng.choice([1, 2.5, 10]) + (1 if wrong() else 0)},
+        "rating": {"rating": rng.randint(1, 5)},
+        "datetime": {"datetime": "2024-05-0%dT10:00" % rng.randint(1, 2 if wrong() else 1)},
+        "pairwise": {"selected": rng.choice(["left", "right"])},
+        "ranker": {"ranker": {"rank": rng.sample(["a", "b", "c", "d"], 4)}},
+    }
+    return [answer(t, v) for t, v in values.items() if rng.random() < 0.9 and not wrong()]
+
+
 def mixed_tasks(seed=0, n=30):
-    """Tasks with a box control, a choices control and a span control, some wrong on each."""
+    """Tasks with a control of every scored kind (boxes, ellipses, keypoints, spans, choices, answers), some wrong."""
     rng = random.Random(seed)
     out = []
     for tid in range(1, n + 1):
         gt_boxes = [rect(rng.uniform(0, 60), rng.uniform(0, 60), 20, 20, rng.choice("AB"), rid=f"b{tid}{k}") for k in range(rng.randint(0, 3))]
         pred_boxes = [dict(b, score=round(rng.random(), 1)) for b in gt_boxes if rng.random() < 0.8]
+        gt_ellipses = [shape("ellipselabels", f"e{tid}{k}", {"x": rng.uniform(20, 80), "y": rng.uniform(20, 80), "radiusX": 10,
+                                                         "radiusY": 5, "rotation": rng.choice([0, 30])}, rng.choice("AB"))
+                       for k in range(rng.randint(0, 2))]  # fmt: skip
+        gt_points = [shape("keypointlabels", f"k{tid}{k}", {"x": rng.uniform(0, 100), "y": rng.uniform(0, 100)}, rng.choice(["nose", "eye"]))
+                     for k in range(rng.randint(0, 3))]  # fmt: skip
+        pred_shapes = [dict(r, score=0.9) for r in gt_ellipses + gt_points if rng.random() < 0.8]
         gt_spans = [span(0, 5, "PER"), span(10, 14, "ORG")][: rng.randint(0, 2)]
         pred_spans = [s for s in gt_spans if rng.random() < 0.8]
         label = rng.choice(["pos", "neg"])
         guess = label if rng.random() < 0.8 else ("neg" if label == "pos" else "pos")
-        out.append(task(tid, gt_boxes + gt_spans + [choice([label])], pred_boxes + pred_spans + [choice([guess])]))
+        state = rng.getstate()
+        gt_answers = _answers(rng, lambda: False)
+        rng.setstate(state)
+        flip = random.Random(seed * 1000 + tid)  # its own stream, so the prediction draws the same values
+        pred_answers = _answers(rng, lambda: flip.random() < 0.15)
+        shapes = [r["id"] for r in gt_boxes + gt_ellipses + gt_points]
+        gt_relations = [relation(a, b, rng.choice(["right", "bi"]), rng.choice([[], ["near"]])) for a, b in zip(shapes, shapes[1:])]
+        pred_relations = [dict(r, direction="left") if flip.random() < 0.2 else r for r in gt_relations]
+        out.append(task(tid, gt_boxes + gt_ellipses + gt_points + gt_spans + [choice([label])] + gt_answers + gt_relations,
+                        pred_boxes + pred_shapes + pred_spans + [choice([guess])] + pred_answers + pred_relations))  # fmt: skip
     return out
 
 
@@ -58,9 +104,21 @@ def test_task_order_does_not_change_scores_and_ground_truth_is_perfect(metric):
     again = evaluate(shuffled, metric, 0.5)
     assert {t.id: t.score for t in report.tasks} == {t.id: t.score for t in again.tasks}
     for k, v in report.aggregate.items():
-        assert again.aggregate[k] == pytest.approx(v, abs=1e-12), k
+        assert again.aggregate[k] == (None if v is None else pytest.approx(v, abs=1e-12)), k
+    assert report.failed > 0  # the generated errors show on every metric
     perfect = [dict(t, predictions=[{"result": [dict(r, score=0.5) for r in t["annotations"][0]["result"]]}]) for t in tasks]
-    assert all(t.score == 1.0 for t in evaluate(perfect, metric, 1.0).tasks)
+    best = REGISTRY[metric].best
+    assert all(t.score == best for t in evaluate(perfect, metric, best).tasks)
+
+
+@pytest.mark.parametrize("metric", sorted(REGISTRY))
+def test_chunked_runs_equal_a_serial_run(metric, monkeypatch):
+    tasks = mixed_tasks(5)
+    serial = evaluate(tasks, metric, 0.5)
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 7)
+    chunked = evaluate(tasks, metric, 0.5)
+    assert chunked.tasks == serial.tasks
+    assert chunked.aggregate == serial.aggregate and chunked.per_label == serial.per_label
 
 
 def test_labels_and_model_version_options():
@@ -95,4 +153,7 @@ def test_metric_names_are_case_insensitive_and_threshold_is_checked():
 def test_every_metric_declares_its_properties():
     for spec in REGISTRY.values():
         assert spec.kinds and spec.headline and spec.summary and spec.empty_cases
-        assert spec.passes(1.0, 1.0) and not spec.passes(0.0, 0.5)
+        worse = 0.0 if spec.higher_is_better else 1.0
+        assert spec.passes(spec.best, spec.best) and spec.passes(spec.best, 0.5) and not spec.passes(worse, 0.5)
+        # rates and similarities take thresholds in [0, 1]; error tolerances any value >= 0
+        assert spec.threshold_max == (1.0 if spec.higher_is_better else None), spec.name

@@ -2,37 +2,69 @@
 
 from __future__ import annotations
 
-from .base import ControlItem, Family, MetricSpec, Params
+from ..regions import ANSWER_KINDS
+from .answers import AnswerFamily
+from .base import DEFAULT_DISTANCE, ControlItem, Family, MetricSpec, Params
 from .choices import ChoicesFamily
 from .matched import MatchedFamily
+from .relations import RelationFamily
 
-__all__ = ["REGISTRY", "get_metric", "family_for", "metrics_for_kinds", "MetricSpec", "Params", "ControlItem"]
+__all__ = [
+    "REGISTRY", "get_metric", "family_for", "metrics_for_kinds", "MetricSpec", "Params", "ControlItem", "DEFAULT_DISTANCE",
+]  # fmt: skip
 
-_DETECTION = frozenset({"box", "polygon"})
-_MATCHED = _DETECTION | {"span"}
-_ALL = _MATCHED | {"choices"}
+_DETECTION = frozenset({"box", "polygon", "ellipse"})
+_OVERLAP = _DETECTION | {"span"}  # regions with an IoU
+_MATCHED = _OVERLAP | {"keypoint"}  # regions matched one-to-one (keypoints by distance)
+_EXACT = ANSWER_KINDS | {"choices"}
+_NUMERIC = frozenset({"number", "rating", "datetime"})
+_TEXT = frozenset({"textarea"})
+_AP_EMPTY = "both sides empty: 1.0; a label on one side only: AP 0 for that label"
+_RATE_EMPTY = (
+    "both empty: 0.0; empty ground truth with a non-empty prediction: 1.0; empty prediction: 1.0 (all deleted); "
+    "dataset: total edits / total reference length (None without reference text)"
+)
 
 REGISTRY: dict[str, MetricSpec] = {
     spec.name.lower(): spec
     for spec in (
-        MetricSpec("mAP", _DETECTION, True, "mAP", "COCO mean average precision, IoU .50:.05:.95", (),
-                   "both sides empty: 1.0; a label on one side only: AP 0 for that label"),
-        MetricSpec("mAP50", _DETECTION, True, "mAP50", "COCO average precision at IoU 0.50", (),
-                   "both sides empty: 1.0; a label on one side only: AP 0 for that label"),
-        MetricSpec("mAP75", _DETECTION, True, "mAP75", "COCO average precision at IoU 0.75", (),
-                   "both sides empty: 1.0; a label on one side only: AP 0 for that label"),
-        MetricSpec("precision", _ALL, True, "precision_micro", "matched predictions / predictions", ("iou",),
+        MetricSpec("mAP", _DETECTION, True, "mAP", "COCO mean average precision, IoU .50:.05:.95", (), _AP_EMPTY),
+        MetricSpec("mAP50", _DETECTION, True, "mAP50", "COCO average precision at IoU 0.50", (), _AP_EMPTY),
+        MetricSpec("mAP75", _DETECTION, True, "mAP75", "COCO average precision at IoU 0.75", (), _AP_EMPTY),
+        MetricSpec("precision", _MATCHED | {"choices"}, True, "precision_micro", "matched predictions / predictions", ("iou", "distance"),
                    "both sides empty: 1.0; no prediction: 0.0; predictions but no ground truth: 0.0"),
-        MetricSpec("recall", _ALL, True, "recall_micro", "matched ground truth / ground truth", ("iou",),
+        MetricSpec("recall", _MATCHED | {"choices"}, True, "recall_micro", "matched ground truth / ground truth", ("iou", "distance"),
                    "both sides empty: 1.0; no ground truth but predictions: 0.0; ground truth but no prediction: 0.0"),
-        MetricSpec("f1", _ALL, True, "f1_micro", "harmonic mean of precision and recall", ("iou",)),
-        MetricSpec("iou", _MATCHED, True, "iou", "sum of matched IoU / (matched + missed + extra)"),
-        MetricSpec("exact_match", frozenset({"choices"}), True, "accuracy", "selected choices equal the ground truth"),
-        MetricSpec("accuracy", frozenset({"choices"}), True, "accuracy", "exact match; the dataset value is its mean"),
+        MetricSpec("f1", _MATCHED | {"choices"}, True, "f1_micro", "harmonic mean of precision and recall", ("iou", "distance")),
+        MetricSpec("iou", _OVERLAP, True, "iou", "sum of matched IoU / (matched + missed + extra)"),
+        MetricSpec("pck", frozenset({"keypoint"}), True, "pck",
+                   "share of ground-truth points with a same-label predicted point within --distance (one-to-one)", ("distance",),
+                   "both sides empty: 1.0; predictions but no ground truth: 0.0; ground truth but no prediction: 0.0"),
+        MetricSpec("exact_match", _EXACT, True, "accuracy", "the answer (selected choices, text, value...) equals the ground truth", (),
+                   "both sides empty: 1.0 (equal); one side empty: 0.0"),
+        MetricSpec("accuracy", _EXACT, True, "accuracy", "exact match; the dataset value is its mean", (),
+                   "both sides empty: 1.0 (equal); one side empty: 0.0"),
+        MetricSpec("text_similarity", _TEXT, True, "text_similarity", "1 - Levenshtein distance / length of the longer text"),
+        MetricSpec("cer", _TEXT, False, "cer", "character error rate: character edits / reference characters", (), _RATE_EMPTY, None),
+        MetricSpec("wer", _TEXT, False, "wer", "word error rate: word edits / reference words", (), _RATE_EMPTY, None),
+        MetricSpec("abs_error", _NUMERIC, False, "mae", "largest |ground truth - prediction| (datetimes in seconds); the threshold is the tolerance", (),
+                   "both sides without a value: 0.0; a value on one side only or different counts: no score (None), the task fails", None),
+        MetricSpec("path_match", frozenset({"taxonomy"}), True, "path_match",
+                   "hierarchical F1 of the selected paths: 2 shared nodes / (ground-truth nodes + predicted nodes)"),
+        MetricSpec("ndcg", frozenset({"ranker"}), True, "ndcg", "NDCG of the predicted order, relevance graded by ground-truth rank", (),
+                   "both sides empty: 1.0; ground truth empty but items predicted: 0.0; nothing predicted: 0.0"),
+        MetricSpec("relation_f1", frozenset({"relation"}), True, "f1_micro",
+                   "F1 of (from region, to region, label) triples, regions identified by their control's one-to-one matching",
+                   ("iou", "distance"), "both sides without relations: 1.0; relations on one side only: 0.0"),
     )
 }  # fmt: skip
 
-_FAMILIES: dict[str, Family] = {kind: MatchedFamily(kind) for kind in _MATCHED} | {"choices": ChoicesFamily()}
+_FAMILIES: dict[str, Family] = (
+    {kind: MatchedFamily(kind) for kind in _MATCHED}
+    | {"choices": ChoicesFamily()}
+    | {kind: AnswerFamily(kind) for kind in ANSWER_KINDS}
+    | {"relation": RelationFamily()}
+)
 
 
 def get_metric(name: str) -> MetricSpec | None:

@@ -1,4 +1,4 @@
-"""Metrics over one-to-one matched regions: boxes, rotated boxes, polygons (detection) and text spans.
+"""Metrics over one-to-one matched regions: boxes, rotated boxes, polygons, ellipses (detection), spans, keypoints.
 
 Matching is COCO's: within a label, predictions in descending score order (ties in file order)
 each take the unmatched ground-truth region of highest IoU >= the IoU threshold. One matching
@@ -12,6 +12,8 @@ kernel (``coco.match``) serves every metric here:
 * ``precision`` / ``recall`` / ``f1`` at ``iou`` (0.5; spans: exact boundaries). Per task from
   its TP/FP/FN; dataset micro and macro (see ``counts``).
 * ``iou``: sum of IoU over matched pairs / (matched + missed + extra), matching at any overlap.
+* ``pck`` (keypoints): recall when matching within ``distance`` (``columns``): matched ground-truth
+  points / ground-truth points; ``precision``/``recall``/``f1`` of keypoints match the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .columns import Columns, build_columns
 from .counts import LabelCounts, prf, prf_task
 from .reasons import region_reasons
 
-__all__ = ["MatchedFamily", "MAP_METRICS", "STAT_NAMES"]
+__all__ = ["MatchedFamily", "MAP_METRICS", "STAT_NAMES", "region_matches"]
 
 MAP_METRICS = {"map": None, "map50": 0.5, "map75": 0.75}
 STAT_NAMES = coco.STAT_NAMES
@@ -38,7 +40,9 @@ _STRICT = 1.0
 # "Any overlap" for the iou metric: the smallest positive IoU still matches.
 _ANY_OVERLAP = float(np.nextafter(0.0, 1.0))
 _ALL_AREAS = ((-np.inf, np.inf),)
-_PRF_INDEX = {"precision": 0, "recall": 1, "f1": 2}
+_PRF_INDEX = {"precision": 0, "recall": 1, "f1": 2, "pck": 1}
+# keypoint similarity r / (r + d) is 0.5 exactly at the matching distance
+_WITHIN_DISTANCE = 0.5
 
 
 @dataclass
@@ -59,15 +63,35 @@ def _match_params(metric: MetricSpec, kind: str, params: Params) -> tuple[coco.C
         cp = coco.CocoParams()
         report_at = MAP_METRICS[name] or 0.5
         return cp, int(np.flatnonzero(cp.iou_thresholds == report_at)[0])
-    if name == "iou":
-        t = _ANY_OVERLAP
-    else:
-        t = params.iou if params.iou is not None else (_STRICT if kind == "span" else 0.5)
+    t = _ANY_OVERLAP if name == "iou" and kind != "keypoint" else _match_threshold(kind, params)
     return coco.CocoParams(iou_thresholds=np.array([t]), area_ranges=_ALL_AREAS, max_dets=(None,)), 0
 
 
+def _match_threshold(kind: str, params: Params) -> float:
+    """The IoU (or keypoint similarity) a pair needs to match for precision/recall/F1."""
+    if kind == "keypoint":
+        return _WITHIN_DISTANCE
+    return params.iou if params.iou is not None else (_STRICT if kind == "span" else 0.5)
+
+
+def region_matches(kind: str, items: Sequence[ControlItem], params: Params) -> list[dict[str, str]]:
+    """Per item, predicted region id -> ground-truth region id, matched one-to-one as for precision/recall/F1."""
+    cols = build_columns(kind, items, distance=params.distance)
+    cp = coco.CocoParams(iou_thresholds=np.array([_match_threshold(kind, params)]), area_ranges=_ALL_AREAS, max_dets=(None,))
+    m = coco.match(
+        cols.gt_image, cols.gt_label, cols.gt_area,
+        cols.dt_image, cols.dt_label, cols.dt_score, cols.dt_area,
+        cols.pair_iou, cp, n_images=len(items),
+    )  # fmt: skip
+    out: list[dict[str, str]] = [{} for _ in items]
+    for d in np.flatnonzero(m.dt_matched[0, 0] >= 0):
+        # a region with several labels is several rows: its first match identifies it
+        out[cols.dt_image[d]].setdefault(cols.dt_regions[d].id, cols.gt_regions[m.dt_matched[0, 0, d]].id)
+    return out
+
+
 class MatchedFamily:
-    """Scores controls whose regions are matched one-to-one by IoU (kinds box, polygon, span)."""
+    """Scores controls whose regions are matched one-to-one by IoU (box, polygon, ellipse, span) or distance (keypoint)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -75,7 +99,7 @@ class MatchedFamily:
     def score(self, metric: MetricSpec, items: Sequence[ControlItem], params: Params) -> tuple[list[ControlScore], MatchedState]:
         """Match every item of the batch at once, then score each task."""
         name = metric.name.lower()
-        cols = build_columns(self.kind, items, coco_arithmetic=name in MAP_METRICS)
+        cols = build_columns(self.kind, items, coco_arithmetic=name in MAP_METRICS, distance=params.distance)
         cp, ti = _match_params(metric, self.kind, params)
         m = coco.match(
             cols.gt_image, cols.gt_label, cols.gt_area,
@@ -154,7 +178,10 @@ class MatchedFamily:
         if name in MAP_METRICS:
             return _coco_aggregate(state)
         aggregate, per_label = state.counts.aggregate()
-        if name == "iou":
+        if name == "pck":
+            aggregate = {"pck": aggregate["recall_micro"], "pck_macro": aggregate["recall_macro"]}
+            per_label = {k: {"pck": v["recall"], "support": v["support"]} for k, v in per_label.items()}
+        elif name == "iou":
             labels, tp, fp, fn = state.counts.arrays()
             per_label_ious = [np.concatenate(state.ious.get(k) or [np.zeros(0)]) for k in labels]
             sums = np.array([v.sum() for v in per_label_ious])

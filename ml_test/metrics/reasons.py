@@ -16,7 +16,7 @@ def _pct(v: float) -> str:
 
 
 def describe(kind: str, region: Region, label: str) -> str:
-    """``Car at x=12% y=40% 30×20%`` for a box; ``ORG [10:17]`` for a span."""
+    """``Car at x=12% y=40% 30×20%`` for a box; ``ORG [10:17]`` for a span; each kind in its own units."""
     g = region.geometry
     if kind == "box":
         x, y, w, h, rot = g
@@ -28,10 +28,24 @@ def describe(kind: str, region: Region, label: str) -> str:
         x0, y0 = g.min(axis=0)
         x1, y1 = g.max(axis=0)
         return f"{label} polygon at x={_pct(x0)}% y={_pct(y0)}% {_pct(x1 - x0)}×{_pct(y1 - y0)}% ({len(g)} points)"
+    if kind == "ellipse":
+        cx, cy, rx, ry, rot = g
+        where = f"{label} ellipse at x={_pct(cx)}% y={_pct(cy)}% radii {_pct(rx)}×{_pct(ry)}%"
+        return where + (f" rotated {_pct(rot)}°" if rot else "")
+    if kind == "keypoint":
+        return f"{label} point at x={_pct(g[0])}% y={_pct(g[1])}%"
     if kind == "span":
-        start, end = g
-        return f"{label} [{start:g}:{end:g}]"
+        shown = g[4] if len(g) > 4 else None
+        return f"{label} {shown}" if shown else f"{label} [{g[0]:.15g}:{g[1]:.15g}]"
     return label
+
+
+def _closeness(kind: str, cols, similarity: float, g: int) -> str:
+    """``IoU 0.42``, or for keypoints the distance in pixels that the similarity stands for."""
+    if kind == "keypoint":
+        r = cols.gt_radius[g]
+        return f"{r * (1.0 - similarity) / similarity:.1f} px away" if similarity > 0 else "far away"
+    return f"IoU {similarity:.2f}"
 
 
 def region_reasons(
@@ -66,20 +80,23 @@ def region_reasons(
         other = np.where(~same[a] & is_extra, ious[a], -1.0)
         best = np.where(same[a] & in_cap, ious[a], 0.0)
         capped = np.where(same[a] & ~in_cap, ious[a], 0.0)
+        near = lambda v: _closeness(kind, cols, float(v), g)  # noqa: E731
         if capped.size and capped.max() >= needed and capped.max() > best.max():
             text = (
-                f"missed {shown}: its prediction (IoU {capped.max():.2f}) ranks beyond COCO's "
+                f"missed {shown}: its prediction ({near(capped.max())}) ranks beyond COCO's "
                 f"{cap} detections per label and task"
             )
         elif other.size and other.max() >= needed:
             d = dt_rows[int(np.argmax(other))]
             explained.add(int(d))
-            text = f"{shown} predicted as {cols.labels[cols.dt_label[d]]} (IoU {other.max():.2f})"
+            text = f"{shown} predicted as {cols.labels[cols.dt_label[d]]} ({near(other.max())})"
         elif best.size and best.max() > 0 and strict:
             d = dt_rows[int(np.argmax(best))]
             text = f"missed {shown}: closest prediction {describe(kind, cols.dt_regions[d], label)}"
         elif best.size and best.max() >= needed:
-            text = f"missed {shown}: the overlapping {label} prediction (IoU {best.max():.2f}) matched another region"
+            text = f"missed {shown}: the {'nearest' if kind == 'keypoint' else 'overlapping'} {label} prediction ({near(best.max())}) matched another region"
+        elif best.size and best.max() > 0 and kind == "keypoint":
+            text = f"missed {shown}: nearest {label} prediction {near(best.max())}, more than {cols.gt_radius[g]:.1f} px"
         elif best.size and best.max() > 0:
             text = f"missed {shown}: best IoU {best.max():.2f} < {threshold:.2f}"
         else:
