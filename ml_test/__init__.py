@@ -7,6 +7,19 @@
 from __future__ import annotations
 
 from .assertions import assert_prediction
+from .converters import (
+    BboxConverter,
+    ChoicesConverter,
+    ConverterError,
+    KeypointConverter,
+    MaskConverter,
+    PolygonConverter,
+    RotatedBboxConverter,
+    SpanConverter,
+    from_utf16_offsets,
+    predictions_from,
+    to_utf16_offsets,
+)
 from .engine import evaluate, parse_image_size
 from .errors import InputError, MLTestError, MLTestWarning, UsageError
 from .metrics import REGISTRY as METRICS
@@ -18,6 +31,17 @@ __version__ = "0.1.0"
 __all__ = [
     "evaluate",
     "assert_prediction",
+    "BboxConverter",
+    "RotatedBboxConverter",
+    "PolygonConverter",
+    "MaskConverter",
+    "KeypointConverter",
+    "ChoicesConverter",
+    "SpanConverter",
+    "predictions_from",
+    "to_utf16_offsets",
+    "from_utf16_offsets",
+    "ConverterError",
     "load_tasks",
     "parse_image_size",
     "Report",

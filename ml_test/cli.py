@@ -49,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ml-test",
         description="Score a model's Label Studio predictions against the ground truth, one unit test per task.",
-        epilog=f"metrics: {metrics}. Exit codes: 0 all tasks passed, 1 a task failed, 2 usage or input error.",
+        epilog=(
+            f"metrics: {metrics}. Exit codes: 0 all tasks passed, 1 a task failed, 2 usage or input error. "
+            "`ml-test import --help`: merge COCO or YOLO model results into a Label Studio tasks file."
+        ),
     )
     p.add_argument("test_data", nargs="?", help="Label Studio export with annotations and predictions (JSON, JSON lines, .gz)")
     p.add_argument("--test-data", "--test_data", dest="test_data_opt", metavar="PATH", help=argparse.SUPPRESS)
@@ -125,6 +128,12 @@ def run(options: Options, env: Mapping[str, str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["import"]:
+        from .import_results import main as import_main
+
+        return import_main(args[1:])
+    argv = args
     try:
         return run(parse_args(argv))
     except BrokenPipeError:

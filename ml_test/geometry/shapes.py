@@ -84,6 +84,11 @@ def shape_iou_pairs(a: np.ndarray, b: np.ndarray, area_a: np.ndarray | None = No
     inter = np.zeros(len(a))
     if overlap.any():
         inter[overlap] = shapely.area(shapely.intersection(a[overlap], b[overlap]))
+        # GEOS can lose the overlap of two shapes equal up to rounding (it returns the two touching
+        # points of a rectangle started at another corner); snapping to a 1e-6 grid recovers it
+        lost = overlap & (inter == 0) & (area_a > 0) & (area_b > 0)
+        if lost.any():
+            inter[lost] = shapely.area(shapely.intersection(a[lost], b[lost], grid_size=1e-6))
     union = area_a + area_b - inter
     out = np.zeros(len(a))
     ok = union > 0
