@@ -31,6 +31,7 @@ class Options:
     metric: str = "mAP"
     threshold: float = 0.5
     iou: float | None = None
+    distance: float | None = None
     controls: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
     model_version: str | None = None
@@ -57,8 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("test_data", nargs="?", help="Label Studio export with annotations and predictions (JSON, JSON lines, .gz)")
     p.add_argument("--test-data", "--test_data", dest="test_data_opt", metavar="PATH", help=argparse.SUPPRESS)
     p.add_argument("--metric", "-m", default="mAP", help="metric to score each task with (default: mAP)")
-    p.add_argument("--threshold", "-t", type=float, default=0.5, help="a task passes when its score >= this (default: 0.5)")
+    p.add_argument("--threshold", "-t", type=float, default=0.5,
+                   help="a task passes when its score >= this (<= for error metrics such as cer, abs_error; default: 0.5)")
     p.add_argument("--iou", type=float, help="IoU needed to match regions (default 0.5; text spans: exact)")
+    p.add_argument("--distance", type=float,
+                   help="keypoints: match distance in pixels, or a share of the image diagonal when below 1 (default 0.05)")
     p.add_argument("--control", action="append", metavar="NAME", help="score only this control (from_name); repeatable")
     p.add_argument("--labels", action="append", metavar="A,B", help="score only these labels")
     p.add_argument("--model-version", help="test the prediction of this model version (default: the newest)")
@@ -83,6 +87,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         metric=a.metric,
         threshold=a.threshold,
         iou=a.iou,
+        distance=a.distance,
         controls=_split(a.control),
         labels=_split(a.labels),
         model_version=a.model_version,
@@ -103,6 +108,7 @@ def run(options: Options, env: Mapping[str, str] | None = None) -> int:
             options.metric,
             options.threshold,
             iou=options.iou,
+            distance=options.distance,
             controls=options.controls or None,
             labels=options.labels or None,
             model_version=options.model_version,

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 from .errors import InputError, UsageError, locate
 from .metrics import ControlItem, MetricSpec, Params, family_for, get_metric, metrics_for_kinds, REGISTRY
 from .progress import Progress
-from .regions import ANSWER_KINDS, RELATIONS_CONTROL, ParsedResult, Region, parse_result, relation_regions
+from .regions import ANSWER_KINDS, CHILD_KINDS, RELATIONS_CONTROL, ParsedResult, Region, child_kind, parse_result, relation_regions
 from .report.format import score_text
 from .results import ControlScore, Report, TaskResult
 from .tasks import Task, load_tasks
@@ -39,6 +39,8 @@ def parse_image_size(value: str | tuple[float, float] | None) -> tuple[float, fl
         raise UsageError(f"image size must be positive, got {value!r}")
     return size
 
+
+_CHILD_KINDS = frozenset(CHILD_KINDS.values())
 
 # stands in for a metric whose name is unknown until the data is read: any tolerance may be valid
 _ANY_METRIC = MetricSpec("metric", frozenset(), True, "", "", threshold_max=None)
@@ -115,9 +117,15 @@ def _keep_labels(regions: Iterable[Region], labels: frozenset[str] | None, kind:
 
 
 def _control_regions(side: ParsedResult, control: str, kind: str, labels: frozenset[str] | None, where: str) -> tuple[Region, ...]:
-    """One side's regions of a control; for relations, every region of the side plus the relations."""
+    """One side's regions of a control; for relations, every region of the side plus the relations.
+
+    A per-region child control gets the parent regions (of any control) that carry one of its results.
+    """
     if kind == "relation":
         return relation_regions(side, where) + tuple(r for rs in side.controls.values() for r in rs)
+    if kind in _CHILD_KINDS:
+        parents = (r for rs in side.controls.values() for r in rs if any(c["from_name"] == control for c in r.children))
+        return _keep_labels(parents, labels, "parent")  # --labels filters the labelled parents
     return _keep_labels(side.controls.get(control, ()), labels, kind)
 
 
@@ -135,6 +143,13 @@ def _controls(parsed: Sequence[_Parsed]) -> dict[str, str]:
                             f"{p.where}: control {name!r} holds both {found[name]} and {r.kind} regions; "
                             "score them separately with --control"
                         )
+                    for c in r.children:  # perRegion text, choices ...: a control scored through this region
+                        kind = child_kind(c)
+                        if kind and found.setdefault(c["from_name"], kind) != kind:
+                            raise InputError(
+                                f"{p.where}: control {c['from_name']!r} holds both {found[c['from_name']]} and per-region "
+                                f"({kind}) results; score them separately with --control"
+                            )
     if relations:
         # relation results belong to no control: they are scored as one more, named "relations"
         found[RELATIONS_CONTROL if RELATIONS_CONTROL not in found else f"({RELATIONS_CONTROL})"] = "relation"
@@ -300,6 +315,7 @@ def _evaluate(
                         gt=_control_regions(p.gt, control, found[control], label_set, f"{p.where}: ground truth"),
                         pred=_control_regions(p.pred, control, found[control], label_set, f"{p.where}: prediction"),
                         image_size=p.size,
+                        control=control,
                     )
                     for i, p in enumerate(chunk)
                 ]

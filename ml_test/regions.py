@@ -16,10 +16,11 @@ import numpy as np
 
 from .errors import InputError
 from .geometry.intervals import PARAGRAPH_STRIDE, Interval, merge_ranges, parse_time
+from .geometry.masks import parse_mask
 
 __all__ = [
     "Region", "ParsedResult", "parse_result", "relation_regions", "KIND_OF_TYPE", "GEOMETRY_KINDS", "ANSWER_KINDS",
-    "RELATIONS_CONTROL",
+    "RELATIONS_CONTROL", "CHILD_KINDS", "child_kind", "child_regions",
 ]  # fmt: skip
 
 # Result type -> region kind scored by this version. Other types are recognised but not scored.
@@ -32,6 +33,11 @@ KIND_OF_TYPE = {
     "ellipse": "ellipse",
     "keypointlabels": "keypoint",
     "keypoint": "keypoint",
+    "brushlabels": "mask",
+    "brush": "mask",
+    "magicwand": "mask",
+    "bitmasklabels": "mask",
+    "bitmask": "mask",
     "timeserieslabels": "span",
     "paragraphlabels": "span",
     "hypertextlabels": "span",
@@ -46,12 +52,15 @@ KIND_OF_TYPE = {
     "pairwise": "pairwise",
     "ranker": "ranker",
 }
-GEOMETRY_KINDS = frozenset({"box", "polygon", "ellipse", "keypoint"})
+GEOMETRY_KINDS = frozenset({"box", "polygon", "ellipse", "keypoint", "mask"})
 # Relations are scored as one pseudo-control of this name (kind "relation").
 RELATIONS_CONTROL = "relations"
 _DIRECTIONS = ("right", "left", "bi")
 # One answer per task and control (no labels, no matching): scored by the answer family.
 ANSWER_KINDS = frozenset({"textarea", "taxonomy", "number", "rating", "datetime", "pairwise", "ranker"})
+# Per-region children (perRegion TextArea, Choices ...) on a shape form controls of their own kind,
+# scored through the matching of their parent regions (``metrics.children``).
+CHILD_KINDS = {kind: f"region_{kind}" for kind in ("textarea", "choices", "taxonomy", "number", "rating", "datetime")}
 # Types that draw a shape and may carry a split ``labels`` partner; scored or not, they anchor a region.
 _SHAPE_TYPES = frozenset(
     {
@@ -69,7 +78,7 @@ class Region(NamedTuple):
     ``geometry`` by kind: box ``(x, y, width, height, rotation)`` with x, y the top-left corner in
     percent and rotation in degrees about it; polygon ``(n, 2)`` array of percent points; ellipse
     ``(cx, cy, radius_x, radius_y, rotation)`` in percent, rotation about the centre; keypoint
-    ``(x, y)`` in percent; span ``(start, end)`` for text and audio, else an ``Interval``
+    ``(x, y)`` in percent; mask a ``geometry.masks.MaskSource`` (decoded when scored); span ``(start, end)`` for text and audio, else an ``Interval``
     (``geometry.intervals``); choices ``()`` (the choices are the ``labels``); answers: textarea
     a tuple of strings, taxonomy a tuple of paths (tuples of strings), number and rating a float,
     datetime ``(text, seconds or None)``, pairwise a string, ranker a tuple of ``(list name, ids)``.
@@ -431,6 +440,8 @@ def _region(
         geometry = _ellipse(value, here)
     elif kind == "keypoint":
         geometry = (_number(value, "x", here), _number(value, "y", here))
+    elif kind == "mask":
+        geometry = parse_mask(value, t, here)
     elif kind in ANSWER_KINDS:
         geometry = _ANSWER_PARSERS[kind](value, here)
     else:
@@ -467,3 +478,15 @@ def relation_regions(parsed: ParsedResult, where: str) -> tuple[Region, ...]:
             raise InputError(f"{here}: labels must be a list of strings, got {labels!r:.40}")
         out.append(Region(f"{ends[0]}->{ends[1]}", RELATIONS_CONTROL, "relation", "relation", tuple(labels), None, (*ends, direction)))
     return tuple(out)
+
+
+def child_kind(child: dict) -> str | None:
+    """The control kind of a per-region child result (``region_textarea`` ...), or None when it is not scored."""
+    return CHILD_KINDS.get(KIND_OF_TYPE.get(child.get("type", "")))
+
+
+def child_regions(parent: Region, control: str, where: str) -> tuple[Region, ...]:
+    """The children of ``parent`` from control ``control`` as validated regions (kind: the answer kind), in file order."""
+    return tuple(
+        _region(c, parent.id, where, None, [], (), ()) for c in parent.children if c.get("from_name") == control
+    )

@@ -146,8 +146,8 @@ def test_metric_names_are_case_insensitive_and_threshold_is_checked():
     assert evaluate([t], "map50", 0.5).metric == "mAP50"
     with pytest.raises(UsageError, match="threshold must be in"):
         evaluate([t], "mAP", -0.1)
-    with pytest.raises(UsageError, match="metrics for this data: mAP, mAP50, mAP75, precision, recall, f1, iou"):
-        evaluate([t], "dice", 0.5)
+    with pytest.raises(UsageError, match="metrics for this data: mAP, mAP50, mAP75, precision, recall, f1, iou, dice"):
+        evaluate([t], "jaccard", 0.5)
 
 
 def test_every_metric_declares_its_properties():

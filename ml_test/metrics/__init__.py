@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..regions import ANSWER_KINDS
+from ..regions import ANSWER_KINDS, CHILD_KINDS
 from .answers import AnswerFamily
 from .base import DEFAULT_DISTANCE, ControlItem, Family, MetricSpec, Params
+from .children import ChildFamily
 from .choices import ChoicesFamily
 from .matched import MatchedFamily
 from .relations import RelationFamily
@@ -13,12 +14,13 @@ __all__ = [
     "REGISTRY", "get_metric", "family_for", "metrics_for_kinds", "MetricSpec", "Params", "ControlItem", "DEFAULT_DISTANCE",
 ]  # fmt: skip
 
-_DETECTION = frozenset({"box", "polygon", "ellipse"})
+_DETECTION = frozenset({"box", "polygon", "ellipse", "mask"})
 _OVERLAP = _DETECTION | {"span"}  # regions with an IoU
 _MATCHED = _OVERLAP | {"keypoint"}  # regions matched one-to-one (keypoints by distance)
-_EXACT = ANSWER_KINDS | {"choices"}
+_CHILD = frozenset(CHILD_KINDS.values())  # per-region children, scored through their parents' matching
+_EXACT = ANSWER_KINDS | {"choices"} | _CHILD
 _NUMERIC = frozenset({"number", "rating", "datetime"})
-_TEXT = frozenset({"textarea"})
+_TEXT = frozenset({"textarea", CHILD_KINDS["textarea"]})
 _AP_EMPTY = "both sides empty: 1.0; a label on one side only: AP 0 for that label"
 _RATE_EMPTY = (
     "both empty: 0.0; empty ground truth with a non-empty prediction: 1.0; empty prediction: 1.0 (all deleted); "
@@ -37,6 +39,8 @@ REGISTRY: dict[str, MetricSpec] = {
                    "both sides empty: 1.0; no ground truth but predictions: 0.0; ground truth but no prediction: 0.0"),
         MetricSpec("f1", _MATCHED | {"choices"}, True, "f1_micro", "harmonic mean of precision and recall", ("iou", "distance")),
         MetricSpec("iou", _OVERLAP, True, "iou", "sum of matched IoU / (matched + missed + extra)"),
+        MetricSpec("dice", _OVERLAP, True, "dice",
+                   "sum of matched Dice 2|A∩B|/(|A|+|B|) (= 2 IoU / (1 + IoU)) / (matched + missed + extra)"),
         MetricSpec("pck", frozenset({"keypoint"}), True, "pck",
                    "share of ground-truth points with a same-label predicted point within --distance (one-to-one)", ("distance",),
                    "both sides empty: 1.0; predictions but no ground truth: 0.0; ground truth but no prediction: 0.0"),
@@ -49,7 +53,7 @@ REGISTRY: dict[str, MetricSpec] = {
         MetricSpec("wer", _TEXT, False, "wer", "word error rate: word edits / reference words", (), _RATE_EMPTY, None),
         MetricSpec("abs_error", _NUMERIC, False, "mae", "largest |ground truth - prediction| (datetimes in seconds); the threshold is the tolerance", (),
                    "both sides without a value: 0.0; a value on one side only or different counts: no score (None), the task fails", None),
-        MetricSpec("path_match", frozenset({"taxonomy"}), True, "path_match",
+        MetricSpec("path_match", frozenset({"taxonomy", CHILD_KINDS["taxonomy"]}), True, "path_match",
                    "hierarchical F1 of the selected paths: 2 shared nodes / (ground-truth nodes + predicted nodes)"),
         MetricSpec("ndcg", frozenset({"ranker"}), True, "ndcg", "NDCG of the predicted order, relevance graded by ground-truth rank", (),
                    "both sides empty: 1.0; ground truth empty but items predicted: 0.0; nothing predicted: 0.0"),
@@ -64,6 +68,7 @@ _FAMILIES: dict[str, Family] = (
     | {"choices": ChoicesFamily()}
     | {kind: AnswerFamily(kind) for kind in ANSWER_KINDS}
     | {"relation": RelationFamily()}
+    | {kind: ChildFamily(kind) for kind in _CHILD}
 )
 
 

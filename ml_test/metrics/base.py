@@ -63,13 +63,17 @@ class Params:
 
 @dataclass(frozen=True, slots=True)
 class ControlItem:
-    """One task's regions of one control, ready to score; ``image`` is the task's position."""
+    """One task's regions of one control, ready to score; ``image`` is the task's position.
+
+    ``control`` names the control; per-region child controls need it to pick their parents' children.
+    """
 
     image: int
     where: str
     gt: tuple[Region, ...]
     pred: tuple[Region, ...]
     image_size: tuple[float, float] | None
+    control: str = ""
 
 
 class Family(Protocol):

@@ -3,8 +3,9 @@
 Rows are in task order, then region order (the "file order" that breaks score ties, as in
 pycocotools). Axis-aligned boxes use pycocotools' exact box IoU, in pixels when the image size is
 known (percent otherwise: IoU is unchanged by a per-axis scale); rotated boxes, polygons and
-ellipses use GEOS polygon IoU in pixels (an ellipse as a 360-vertex polygon); spans use interval
-IoU inside their space (``geometry.intervals``).
+ellipses use GEOS polygon IoU in pixels (an ellipse as a 360-vertex polygon); masks use pixel IoU
+of their decoded crops (``geometry.masks``, area in pixels); spans use interval IoU inside their
+space (``geometry.intervals``).
 
 Keypoints have no area: their "IoU" is the similarity ``r / (r + d)`` of a prediction at ``d``
 pixels from a ground-truth point, ``r`` being the matching distance in pixels (``--distance``,
@@ -25,6 +26,7 @@ from ..errors import InputError
 from ..geometry.boxes import box_iou_pairs, box_iou_pairs_exact
 from ..geometry.ellipses import ellipse_outline_px
 from ..geometry.intervals import interval_iou_spaces, union_iou
+from ..geometry.masks import Mask, decode_mask, mask_iou_pairs
 from ..geometry.shapes import (
     box_corners_px,
     box_xywh_px,
@@ -85,7 +87,7 @@ def _rows(items: Sequence[ControlItem], side: str) -> tuple[list[Region], list[i
 
 
 def build_columns(kind: str, items: Sequence[ControlItem], *, coco_arithmetic: bool = False, distance: float | None = None) -> Columns:
-    """Arrays and pairwise IoU for a batch of items of one control of kind box, polygon, ellipse, span or keypoint.
+    """Arrays and pairwise IoU for a batch of items of one control of kind box, polygon, ellipse, mask, span or keypoint.
 
     ``coco_arithmetic`` computes axis-aligned box IoU operation for operation as pycocotools
     (for mAP); otherwise identical boxes get an IoU of exactly 1. ``distance`` is the keypoint
@@ -105,7 +107,8 @@ def build_columns(kind: str, items: Sequence[ControlItem], *, coco_arithmetic: b
             items, gt_regions, gt_img, dt_regions, dt_img, sizes, DEFAULT_DISTANCE if distance is None else distance
         )
     else:
-        by_kind = {"box": _box_geometry, "polygon": _polygon_geometry, "ellipse": _ellipse_geometry, "span": _span_geometry}
+        by_kind = {"box": _box_geometry, "polygon": _polygon_geometry, "ellipse": _ellipse_geometry, "span": _span_geometry,
+                   "mask": _mask_geometry}  # fmt: skip
         gt_area, dt_area, pair_iou, sizes_known = by_kind[kind](items, gt_regions, gt_img, dt_regions, dt_img, sizes, coco_arithmetic)
     return Columns(
         labels=labels,
@@ -217,6 +220,28 @@ def _ellipse_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes, coco
         return shape_iou_pairs(dt_geo[d], gt_geo[g], dt_area[d], gt_area[g])
 
     return gt_area, dt_area, pair_iou, known
+
+
+def _mask_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes, coco_arithmetic):
+    def decoded(regions, images, side) -> list[Mask]:
+        done: dict[int, Mask] = {}  # a region with several labels is several rows: decode it once
+        out = []
+        for r, img in zip(regions, images):
+            m = done.get(id(r))
+            if m is None:
+                where = f"{next(it.where for it in items if it.image == img)}: {side}: result {r.id!r}"
+                m = done[id(r)] = decode_mask(r.geometry, r.image_size or sizes[img], where)
+            out.append(m)
+        return out
+
+    gt_masks, dt_masks = decoded(gt_regions, gt_img, "ground truth"), decoded(dt_regions, dt_img, "prediction")
+    gt_area = np.array([m.area for m in gt_masks], dtype=np.float64)
+    dt_area = np.array([m.area for m in dt_masks], dtype=np.float64)
+
+    def pair_iou(d: np.ndarray, g: np.ndarray) -> np.ndarray:
+        return mask_iou_pairs(dt_masks, gt_masks, d, g)
+
+    return gt_area, dt_area, pair_iou, True
 
 
 def _keypoint_geometry(items, gt_regions, gt_img, dt_regions, dt_img, sizes, distance):

@@ -1,4 +1,4 @@
-"""Metrics over one-to-one matched regions: boxes, rotated boxes, polygons, ellipses (detection), spans, keypoints.
+"""Metrics over one-to-one matched regions: boxes, rotated boxes, polygons, ellipses, masks (detection), spans, keypoints.
 
 Matching is COCO's: within a label, predictions in descending score order (ties in file order)
 each take the unmatched ground-truth region of highest IoU >= the IoU threshold. One matching
@@ -12,6 +12,8 @@ kernel (``coco.match``) serves every metric here:
 * ``precision`` / ``recall`` / ``f1`` at ``iou`` (0.5; spans: exact boundaries). Per task from
   its TP/FP/FN; dataset micro and macro (see ``counts``).
 * ``iou``: sum of IoU over matched pairs / (matched + missed + extra), matching at any overlap.
+* ``dice``: the same with each pair's Dice coefficient ``2 |A & B| / (|A| + |B|)``, which is
+  ``2 IoU / (1 + IoU)`` for areas and lengths alike (so it matches as ``iou`` does).
 * ``pck`` (keypoints): recall when matching within ``distance`` (``columns``): matched ground-truth
   points / ground-truth points; ``precision``/``recall``/``f1`` of keypoints match the same way.
 """
@@ -23,6 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..geometry.masks import dice_from_iou
 from ..results import ControlScore, RegionOutcome
 from . import coco
 from .base import ControlItem, MetricSpec, Params
@@ -41,6 +44,8 @@ _STRICT = 1.0
 _ANY_OVERLAP = float(np.nextafter(0.0, 1.0))
 _ALL_AREAS = ((-np.inf, np.inf),)
 _PRF_INDEX = {"precision": 0, "recall": 1, "f1": 2, "pck": 1}
+# metrics that average a per-pair overlap over matched + missed + extra regions, matching at any overlap
+_OVERLAP_MEANS = ("iou", "dice")
 # keypoint similarity r / (r + d) is 0.5 exactly at the matching distance
 _WITHIN_DISTANCE = 0.5
 
@@ -63,7 +68,7 @@ def _match_params(metric: MetricSpec, kind: str, params: Params) -> tuple[coco.C
         cp = coco.CocoParams()
         report_at = MAP_METRICS[name] or 0.5
         return cp, int(np.flatnonzero(cp.iou_thresholds == report_at)[0])
-    t = _ANY_OVERLAP if name == "iou" and kind != "keypoint" else _match_threshold(kind, params)
+    t = _ANY_OVERLAP if name in _OVERLAP_MEANS and kind != "keypoint" else _match_threshold(kind, params)
     return coco.CocoParams(iou_thresholds=np.array([t]), area_ranges=_ALL_AREAS, max_dets=(None,)), 0
 
 
@@ -91,7 +96,7 @@ def region_matches(kind: str, items: Sequence[ControlItem], params: Params) -> l
 
 
 class MatchedFamily:
-    """Scores controls whose regions are matched one-to-one by IoU (box, polygon, ellipse, span) or distance (keypoint)."""
+    """Scores controls whose regions are matched one-to-one by IoU (box, polygon, ellipse, mask, span) or distance (keypoint)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -112,6 +117,8 @@ class MatchedFamily:
         fn_gt = m.gt_matched[ti] < 0  # (G,)
         # pycocotools' box arithmetic can put identical boxes a few ulps above 1
         ious = np.where(tp_det, np.minimum(m.dt_match_iou[ti], 1.0), 0.0)
+        if name == "dice":
+            ious = dice_from_iou(ious)  # the pair values averaged below are Dice coefficients
 
         state = MatchedState(sizes_known=cols.sizes_known)
         if name in MAP_METRICS:
@@ -142,13 +149,13 @@ class MatchedFamily:
                 label = cols.labels[j]
                 if task_label_values is not None:
                     per_label[label] = task_label_values.get((i, j), 0.0)
-                elif name == "iou":
+                elif name in _OVERLAP_MEANS:
                     per_label[label] = float(iou_sum[i, j] / (tp[i, j] + fp[i, j] + fn[i, j]))
                 else:
                     per_label[label] = prf_task(tp[i, j], fp[i, j], fn[i, j])[which]
             if task_label_values is not None:
                 score = float(np.mean(list(per_label.values()))) if per_label else 1.0
-            elif name == "iou":
+            elif name in _OVERLAP_MEANS:
                 total = tp[i].sum() + fp[i].sum() + fn[i].sum()
                 score = float(iou_sum[i].sum() / total) if total else 1.0
             else:
@@ -173,7 +180,7 @@ class MatchedFamily:
         return merged
 
     def compute(self, metric: MetricSpec, state: MatchedState) -> tuple[dict, dict]:
-        """Dataset-level values: the 12 COCO stats, micro/macro P/R/F1, or pooled IoU."""
+        """Dataset-level values: the 12 COCO stats, micro/macro P/R/F1, or pooled IoU (Dice)."""
         name = metric.name.lower()
         if name in MAP_METRICS:
             return _coco_aggregate(state)
@@ -181,14 +188,14 @@ class MatchedFamily:
         if name == "pck":
             aggregate = {"pck": aggregate["recall_micro"], "pck_macro": aggregate["recall_macro"]}
             per_label = {k: {"pck": v["recall"], "support": v["support"]} for k, v in per_label.items()}
-        elif name == "iou":
+        elif name in _OVERLAP_MEANS:
             labels, tp, fp, fn = state.counts.arrays()
             per_label_ious = [np.concatenate(state.ious.get(k) or [np.zeros(0)]) for k in labels]
             sums = np.array([v.sum() for v in per_label_ious])
             totals = tp + fp + fn
             everything = np.concatenate(per_label_ious) if labels else np.zeros(0)
-            aggregate = {"iou": float(everything.sum() / totals.sum()) if totals.sum() else None}
-            per_label = {k: {"iou": float(sums[i] / totals[i]) if totals[i] else None} for i, k in enumerate(labels)}
+            aggregate = {name: float(everything.sum() / totals.sum()) if totals.sum() else None}
+            per_label = {k: {name: float(sums[i] / totals[i]) if totals[i] else None} for i, k in enumerate(labels)}
         return aggregate, per_label
 
 

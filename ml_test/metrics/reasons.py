@@ -32,6 +32,8 @@ def describe(kind: str, region: Region, label: str) -> str:
         cx, cy, rx, ry, rot = g
         where = f"{label} ellipse at x={_pct(cx)}% y={_pct(cy)}% radii {_pct(rx)}×{_pct(ry)}%"
         return where + (f" rotated {_pct(rot)}°" if rot else "")
+    if kind == "mask":
+        return f"{label} mask {region.id!r}"
     if kind == "keypoint":
         return f"{label} point at x={_pct(g[0])}% y={_pct(g[1])}%"
     if kind == "span":

@@ -2,8 +2,8 @@
 
 A predicted region stands for the ground-truth region it is matched to by its own control's
 one-to-one matching, the one precision/recall/F1 use (IoU >= ``iou``, default 0.5; spans exact
-unless ``iou`` is given; keypoints within ``distance``; same label). Regions of a kind this
-version cannot match (masks, for now) stand for the ground-truth region with the same id. A
+unless ``iou`` is given; keypoints within ``distance``; same label). Regions of other kinds
+(masks: matching them would decode every mask) stand for the ground-truth region with the same id. A
 relation is the triple ``(from, to, label)``, once per label (``""`` when it has none);
 ``direction: left`` is the reversed ``right`` relation and ``bi`` is unordered. Relations on a
 side form a set. A predicted relation with an endpoint matched to no ground-truth region is a
