@@ -163,6 +163,8 @@ def main(settings: Settings, runner: Runner) -> int:
             labels=settings.labels or None,
             model_version=settings.model_version,
             image_size=settings.image_size,
+            distance=settings.distance,
+            compat=settings.compat,
         )
         report = replace(report, source=settings.test_data_display)
         if settings.report_path:

@@ -32,6 +32,7 @@ class Options:
     threshold: float = 0.5
     iou: float | None = None
     distance: float | None = None
+    compat: str | None = None
     controls: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
     model_version: str | None = None
@@ -63,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--iou", type=float, help="IoU needed to match regions (default 0.5; text spans: exact)")
     p.add_argument("--distance", type=float,
                    help="keypoints: match distance in pixels, or a share of the image diagonal when below 1 (default 0.05)")
+    p.add_argument("--compat", choices=["evalme"],
+                   help="reproduce label-studio-evalme's semantics and metric names (iou_bboxes, f1_bboxes, naive, ...)")
     p.add_argument("--control", action="append", metavar="NAME", help="score only this control (from_name); repeatable")
     p.add_argument("--labels", action="append", metavar="A,B", help="score only these labels")
     p.add_argument("--model-version", help="test the prediction of this model version (default: the newest)")
@@ -88,6 +91,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         threshold=a.threshold,
         iou=a.iou,
         distance=a.distance,
+        compat=a.compat,
         controls=_split(a.control),
         labels=_split(a.labels),
         model_version=a.model_version,
@@ -109,6 +113,7 @@ def run(options: Options, env: Mapping[str, str] | None = None) -> int:
             options.threshold,
             iou=options.iou,
             distance=options.distance,
+            compat=options.compat,
             controls=options.controls or None,
             labels=options.labels or None,
             model_version=options.model_version,

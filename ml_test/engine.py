@@ -192,6 +192,32 @@ def _combine(values: list[dict]) -> dict:
     return out
 
 
+COMPAT_MODES = ("evalme",)
+
+
+def _evaluate_compat(
+    compat: str,
+    source: str | os.PathLike | Iterable[dict],
+    metric: str,
+    threshold: float,
+    iou: float | None,
+    controls: Sequence[str] | None,
+    labels: Sequence[str] | None,
+    model_version: str | None,
+    image_size: str | tuple[float, float] | None,
+    distance: float | None,
+) -> Report:
+    """Delegate to a compatibility mode, refusing the options it does not have."""
+    if compat.strip().lower() not in COMPAT_MODES:
+        raise UsageError(f"compat must be one of {', '.join(map(repr, COMPAT_MODES))}; got {compat!r}")
+    unsupported = [name for name, value in (("labels", labels), ("image_size", image_size), ("distance", distance)) if value]
+    if unsupported:
+        raise UsageError(f"compat 'evalme' does not take {', '.join(unsupported)}: evalme has no such option")
+    from .compat import evaluate_evalme
+
+    return evaluate_evalme(source, metric, threshold, iou=iou, controls=controls, model_version=model_version)
+
+
 def evaluate(
     source: str | os.PathLike | Iterable[dict],
     metric: str = "mAP",
@@ -204,6 +230,7 @@ def evaluate(
     image_size: str | tuple[float, float] | None = None,
     progress: bool = False,
     distance: float | None = None,
+    compat: str | None = None,
 ) -> Report:
     """Score every task's prediction against its ground truth and return a :class:`Report`.
 
@@ -231,6 +258,9 @@ def evaluate(
     distance : float, optional
         Keypoint matching distance (``pck``, keypoint precision/recall/f1): pixels, or a share of
         the image diagonal when below 1. Default 0.05 (5% of the diagonal).
+    compat : {"evalme"}, optional
+        Reproduce label-studio-evalme's semantics (its metric names: ``iou_bboxes``,
+        ``f1_bboxes``, ``naive``, ...) instead of the standard ones; see ``docs/evalme.md``.
 
     Returns
     -------
@@ -256,6 +286,8 @@ def evaluate(
     spec_name = str(metric)
     if threshold is None:
         raise UsageError("threshold is required")
+    if compat is not None:
+        return _evaluate_compat(compat, source, spec_name, threshold, iou, controls, labels, model_version, image_size, distance)
     known = get_metric(spec_name)
     # an unknown metric is reported once the data is read, with the metrics that apply to it
     threshold_v = _check_threshold(known or _ANY_METRIC, threshold)

@@ -37,6 +37,7 @@ class _Settings:
     threshold: float
     iou: float | None
     distance: float | None
+    compat: str | None
     controls: tuple[str, ...]
     labels: tuple[str, ...]
     model_version: str | None
@@ -59,6 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--metric", dest="ml_test_metric", help="metric to score each task with (default mAP)")
     group.addoption("--threshold", dest="ml_test_threshold", type=float, help="a task passes when its score >= this (default 0.5)")
     group.addoption("--iou", dest="ml_test_iou", type=float, help="IoU needed to match regions")
+    group.addoption("--compat", dest="ml_test_compat", choices=["evalme"], help="reproduce label-studio-evalme's semantics")
     group.addoption("--distance", dest="ml_test_distance", type=float, help="keypoint match distance (pixels, or share of the diagonal)")
     group.addoption("--control", dest="ml_test_control", action="append", metavar="NAME", help="score only this control (repeatable)")
     group.addoption("--labels", dest="ml_test_labels", metavar="A,B", help="score only these labels")
@@ -70,6 +72,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("ml_test_threshold", "threshold (default 0.5)", default="0.5")
     parser.addini("ml_test_iou", "IoU needed to match regions", default="")
     parser.addini("ml_test_distance", "keypoint match distance", default="")
+    parser.addini("ml_test_compat", "compatibility mode (evalme)", default="")
     parser.addini("ml_test_control", "controls to score", type="linelist", default=[])
     parser.addini("ml_test_labels", "labels to score, comma-separated", default="")
     parser.addini("ml_test_model_version", "model version to test", default="")
@@ -99,6 +102,7 @@ def _settings(config: pytest.Config) -> _Settings:
         threshold=_float(config, "ml_test_threshold", "ml_test_threshold"),
         iou=_float(config, "ml_test_iou", "ml_test_iou"),
         distance=_float(config, "ml_test_distance", "ml_test_distance"),
+        compat=config.getoption("ml_test_compat") or config.getini("ml_test_compat") or None,
         controls=tuple(config.getoption("ml_test_control") or config.getini("ml_test_control")),
         labels=_split(config.getoption("ml_test_labels") or config.getini("ml_test_labels")),
         model_version=config.getoption("ml_test_model_version") or config.getini("ml_test_model_version") or None,
@@ -164,6 +168,7 @@ class TaskFile(pytest.File):
                 0.5 if s.threshold is None else s.threshold,
                 iou=s.iou,
                 distance=s.distance,
+                compat=s.compat,
                 controls=s.controls or None,
                 labels=s.labels or None,
             )
@@ -249,7 +254,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if report is None:  # under xdist the controller collected nothing: evaluate here, same engine
             try:
                 report = evaluate(path, settings.metric, 0.5 if settings.threshold is None else settings.threshold,
-                                  iou=settings.iou, distance=settings.distance, controls=settings.controls or None,
+                                  iou=settings.iou, distance=settings.distance, compat=settings.compat,
+                                  controls=settings.controls or None,
                                   labels=settings.labels or None,
                                   model_version=settings.model_version)  # fmt: skip
             except MLTestError:

@@ -102,3 +102,14 @@ def test_untrusted_labels_cannot_issue_workflow_commands(tmp_path):
     assert len(start.split("::")[2]) >= 32
     assert evil in r.stdout  # shown, but only between the stop and resume markers
     assert all(not line.startswith("::") for line in lines[1:-1])
+
+
+def test_compat_evalme_runs_evalme_metrics_and_refuses_options_it_lacks(tmp_path):
+    out = tmp_path / "evalme.json"
+    r = ml_test(EXAMPLES / "detection.json", "--compat", "evalme", "-m", "iou_bboxes", "-t", "0.5", "--json", out)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    data = json.loads(out.read_text())
+    assert data["metric"] == "iou_bboxes" and {t["id"] for t in data["tasks"] if t["status"] == "failed"} >= {103, 104}
+    refused = ml_test(EXAMPLES / "detection.json", "--compat", "evalme", "-m", "iou_bboxes", "--labels", "Car")
+    assert refused.returncode == 2 and "does not take labels" in refused.stderr
+    assert ml_test(EXAMPLES / "detection.json", "--compat", "evalme", "-m", "mAP").returncode == 2

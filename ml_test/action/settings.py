@@ -29,6 +29,8 @@ INPUTS = (
     "labels",
     "model-version",
     "image-size",
+    "distance",
+    "compat",
     "config",
     "fail-on",
     "max-annotations",
@@ -71,6 +73,8 @@ class Settings:
     labels: tuple[str, ...] = ()
     model_version: str | None = None
     image_size: str | None = None
+    distance: float | None = None
+    compat: str | None = None
     fail_on: Literal["tasks", "none"] = "tasks"
     max_annotations: int = 10
     comment: Literal["off", "always", "on-failure"] = "off"
@@ -187,6 +191,10 @@ def get_settings(env: Mapping[str, str]) -> Settings:
     metric = _read(env, "m") or _read(env, "metric") or DEFAULTS["metric"]
     threshold = problems.number("threshold", _read(env, "threshold") or DEFAULTS["threshold"])
     iou = problems.number("iou", _read(env, "iou"))
+    distance = problems.number("distance", _read(env, "distance"))
+    compat = _read(env, "compat") or None
+    if compat is not None and compat != "evalme":
+        problems.append(f"input `compat` must be 'evalme' or empty, got {compat!r}")
     fail_on = problems.choice("fail-on", _read(env, "fail-on") or DEFAULTS["fail-on"], FAIL_ON)
     comment = problems.choice("comment", _read(env, "comment") or DEFAULTS["comment"], COMMENT_MODES)
     max_text = _read(env, "max-annotations") or DEFAULTS["max-annotations"]
@@ -223,6 +231,8 @@ def get_settings(env: Mapping[str, str]) -> Settings:
         labels=_split(_read(env, "labels")),
         model_version=_read(env, "model-version") or None,
         image_size=_read(env, "image-size") or None,
+        distance=distance,
+        compat=compat,
         fail_on=fail_on,  # type: ignore[arg-type]
         max_annotations=max_annotations,
         comment=comment,  # type: ignore[arg-type]
