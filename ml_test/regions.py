@@ -17,6 +17,7 @@ import numpy as np
 from .errors import InputError
 from .geometry.intervals import PARAGRAPH_STRIDE, Interval, merge_ranges, parse_time
 from .geometry.masks import parse_mask
+from .geometry.video import parse_track
 
 __all__ = [
     "Region", "ParsedResult", "parse_result", "relation_regions", "KIND_OF_TYPE", "GEOMETRY_KINDS", "ANSWER_KINDS",
@@ -38,6 +39,7 @@ KIND_OF_TYPE = {
     "magicwand": "mask",
     "bitmasklabels": "mask",
     "bitmask": "mask",
+    "videorectangle": "video",
     "timeserieslabels": "span",
     "paragraphlabels": "span",
     "hypertextlabels": "span",
@@ -78,7 +80,8 @@ class Region(NamedTuple):
     ``geometry`` by kind: box ``(x, y, width, height, rotation)`` with x, y the top-left corner in
     percent and rotation in degrees about it; polygon ``(n, 2)`` array of percent points; ellipse
     ``(cx, cy, radius_x, radius_y, rotation)`` in percent, rotation about the centre; keypoint
-    ``(x, y)`` in percent; mask a ``geometry.masks.MaskSource`` (decoded when scored); span ``(start, end)`` for text and audio, else an ``Interval``
+    ``(x, y)`` in percent; mask a ``geometry.masks.MaskSource`` (decoded when scored); video a
+    ``geometry.video.Track`` (keyframes interpolated to every frame); span ``(start, end)`` for text and audio, else an ``Interval``
     (``geometry.intervals``); choices ``()`` (the choices are the ``labels``); answers: textarea
     a tuple of strings, taxonomy a tuple of paths (tuples of strings), number and rating a float,
     datetime ``(text, seconds or None)``, pairwise a string, ranker a tuple of ``(list name, ids)``.
@@ -426,7 +429,8 @@ def _region(
     t, value = r["type"], r["value"]
     here = f"{where}: result {rid!r}"
     kind = KIND_OF_TYPE.get(t) or _classify(r)
-    own_label_key = t if t.endswith("labels") or t == "choices" else None
+    # <Video> merges its Labels into the videorectangle result as value.labels
+    own_label_key = t if t.endswith("labels") or t == "choices" else ("labels" if kind == "video" else None)
     labels = _labels(value, own_label_key, here) if own_label_key else ()
     if extra_labels:
         labels = tuple(dict.fromkeys(labels + extra_labels))
@@ -442,6 +446,8 @@ def _region(
         geometry = (_number(value, "x", here), _number(value, "y", here))
     elif kind == "mask":
         geometry = parse_mask(value, t, here)
+    elif kind == "video":
+        geometry = parse_track(value, here)
     elif kind in ANSWER_KINDS:
         geometry = _ANSWER_PARSERS[kind](value, here)
     else:

@@ -88,3 +88,21 @@ def test_a_control_cannot_be_both_per_region_and_per_task():
         evaluate([task(1, gt, gt), task(2, [per_task], [per_task])], "exact_match", 1.0)
     with pytest.raises(InputError, match=r"task 1: control 'transcription' holds both textarea and per-region \(region_textarea\)"):
         evaluate([task(2, [per_task], [per_task]), task(1, gt, gt)], "exact_match", 1.0)
+
+
+def test_children_of_video_tracks_match_by_region_id():
+    """Video tracks have no geometric matching for children: the same region id pairs them."""
+    from ml_test import evaluate
+
+    seq = [{"frame": 1, "enabled": True, "x": 10, "y": 10, "width": 20, "height": 20, "rotation": 0},
+           {"frame": 5, "enabled": False, "x": 12, "y": 10, "width": 20, "height": 20, "rotation": 0}]  # fmt: skip
+    track = {"id": "t1", "from_name": "box", "to_name": "video", "type": "videorectangle",
+             "value": {"framesCount": 10, "sequence": seq, "labels": ["Car"]}}  # fmt: skip
+
+    def note(text):
+        return {"id": "t1", "from_name": "note", "to_name": "video", "type": "textarea", "value": {"text": [text], "sequence": seq}}
+
+    task = {"id": 1, "annotations": [{"result": [track, note("red car")]}], "predictions": [{"result": [track, note("red van")]}]}
+    assert evaluate([task], "exact_match", 1.0, controls=["note"]).failed == 1
+    task["predictions"][0]["result"][1] = note("red car")
+    assert evaluate([task], "exact_match", 1.0, controls=["note"]).passed == 1

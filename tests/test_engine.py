@@ -52,6 +52,21 @@ def _answers(rng, wrong):
     return [answer(t, v) for t, v in values.items() if rng.random() < 0.9 and not wrong()]
 
 
+def video_track(rid, rng):
+    """A videorectangle track of a few keyframes, the middle one sometimes disabled."""
+    frames = sorted(rng.sample(range(1, 40), 3))
+    sequence = [{"frame": f, "time": f / 25, "x": rng.uniform(0, 60), "y": rng.uniform(0, 60), "width": 20, "height": 20,
+                 "rotation": 0, "enabled": k != 1 or rng.random() < 0.7} for k, f in enumerate(frames)]  # fmt: skip
+    return {"id": rid, "from_name": "video_box", "to_name": "video", "type": "videorectangle",
+            "value": {"sequence": sequence, "framesCount": 40, "labels": [rng.choice("AB")]}}
+
+
+def shifted(track, wrong):
+    """A predicted copy of a track, moved 10% to the right when ``wrong`` (IoU 1/3 on every frame)."""
+    sequence = [dict(k, x=k["x"] + 10) for k in track["value"]["sequence"]] if wrong else track["value"]["sequence"]
+    return dict(track, score=0.9, value=dict(track["value"], sequence=sequence))
+
+
 def mixed_tasks(seed=0, n=30):
     """Tasks with a control of every scored kind (boxes, ellipses, keypoints, spans, choices, answers), some wrong."""
     rng = random.Random(seed)
@@ -77,8 +92,11 @@ def mixed_tasks(seed=0, n=30):
         shapes = [r["id"] for r in gt_boxes + gt_ellipses + gt_points]
         gt_relations = [relation(a, b, rng.choice(["right", "bi"]), rng.choice([[], ["near"]])) for a, b in zip(shapes, shapes[1:])]
         pred_relations = [dict(r, direction="left") if flip.random() < 0.2 else r for r in gt_relations]
-        out.append(task(tid, gt_boxes + gt_ellipses + gt_points + gt_spans + [choice([label])] + gt_answers + gt_relations,
-                        pred_boxes + pred_shapes + pred_spans + [choice([guess])] + pred_answers + pred_relations))  # fmt: skip
+        vrng = random.Random(seed * 7919 + tid)  # video tracks draw from their own stream: the other controls stay as they were
+        gt_tracks = [video_track(f"v{tid}{k}", vrng) for k in range(vrng.randint(0, 2))]
+        pred_tracks = [shifted(t, vrng.random() < 0.3) for t in gt_tracks if vrng.random() < 0.8]
+        out.append(task(tid, gt_boxes + gt_ellipses + gt_points + gt_spans + [choice([label])] + gt_answers + gt_relations + gt_tracks,
+                        pred_boxes + pred_shapes + pred_spans + [choice([guess])] + pred_answers + pred_relations + pred_tracks))  # fmt: skip
     return out
 
 

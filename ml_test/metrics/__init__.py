@@ -9,6 +9,7 @@ from .children import ChildFamily
 from .choices import ChoicesFamily
 from .matched import MatchedFamily
 from .relations import RelationFamily
+from .video import VideoFamily
 
 __all__ = [
     "REGISTRY", "get_metric", "family_for", "metrics_for_kinds", "MetricSpec", "Params", "ControlItem", "DEFAULT_DISTANCE",
@@ -60,6 +61,9 @@ REGISTRY: dict[str, MetricSpec] = {
         MetricSpec("relation_f1", frozenset({"relation"}), True, "f1_micro",
                    "F1 of (from region, to region, label) triples, regions identified by their control's one-to-one matching",
                    ("iou", "distance"), "both sides without relations: 1.0; relations on one side only: 0.0"),
+        MetricSpec("video_iou", frozenset({"video"}), True, "video_iou",
+                   "IoU over time of one-to-one matched same-label tracks (IoU summed over frames in both / frames in either), "
+                   "summed / (matched + missed + extra tracks)"),
     )
 }  # fmt: skip
 
@@ -69,6 +73,7 @@ _FAMILIES: dict[str, Family] = (
     | {kind: AnswerFamily(kind) for kind in ANSWER_KINDS}
     | {"relation": RelationFamily()}
     | {kind: ChildFamily(kind) for kind in _CHILD}
+    | {"video": VideoFamily()}
 )
 
 

@@ -79,8 +79,16 @@ def _match_threshold(kind: str, params: Params) -> float:
     return params.iou if params.iou is not None else (_STRICT if kind == "span" else 0.5)
 
 
-def region_matches(kind: str, items: Sequence[ControlItem], params: Params) -> list[dict[str, str]]:
+# Kinds whose regions are matched by geometry; any other kind (video tracks, unknown shapes) by region id.
+GEOMETRY_MATCHED = frozenset({"box", "polygon", "ellipse", "span", "mask", "keypoint"})
+
+
+def region_matches(
+    kind: str, items: Sequence[ControlItem], params: Params, *, by_geometry: frozenset[str] = GEOMETRY_MATCHED
+) -> list[dict[str, str]]:
     """Per item, predicted region id -> ground-truth region id, matched one-to-one as for precision/recall/F1."""
+    if kind not in by_geometry:
+        return [{r.id: r.id for r in it.pred if any(g.id == r.id for g in it.gt)} for it in items]
     cols = build_columns(kind, items, distance=params.distance)
     cp = coco.CocoParams(iou_thresholds=np.array([_match_threshold(kind, params)]), area_ranges=_ALL_AREAS, max_dets=(None,))
     m = coco.match(

@@ -34,6 +34,8 @@ def describe(kind: str, region: Region, label: str) -> str:
         return where + (f" rotated {_pct(rot)}°" if rot else "")
     if kind == "mask":
         return f"{label} mask {region.id!r}"
+    if kind == "video":
+        return f"{label} track {region.id!r} ({g.shown})"
     if kind == "keypoint":
         return f"{label} point at x={_pct(g[0])}% y={_pct(g[1])}%"
     if kind == "span":

@@ -86,10 +86,7 @@ def _id_maps(items: Sequence[ControlItem], params: Params) -> list[dict[str, str
                         tuple(r for r in item.pred if r.control == control), item.image_size)
             for i, item in enumerate(items)
         ]  # fmt: skip
-        if kind in MATCHABLE_KINDS:
-            found = region_matches(kind, sub, params)
-        else:
-            found = [{r.id: r.id for r in s.pred if any(g.id == r.id for g in s.gt)} for s in sub]
+        found = region_matches(kind, sub, params, by_geometry=MATCHABLE_KINDS)
         for target, pairs in zip(maps, found):
             for dt_id, gt_id in pairs.items():
                 target.setdefault(dt_id, gt_id)
