@@ -60,6 +60,29 @@ class AnswerState:
     den: list[float] = field(default_factory=list)
 
 
+def merge_answer_states(states: Sequence[AnswerState]) -> AnswerState:
+    """Concatenate per-task (or per-unit) lists, in task order, so shards sum like a serial run."""
+    merged = AnswerState()
+    for s in states:
+        merged.scores += s.scores
+        merged.num += s.num
+        merged.den += s.den
+    return merged
+
+
+def answer_aggregate(metric: MetricSpec, state: AnswerState) -> dict[str, float | int | None]:
+    """The mean score; for cer/wer the corpus rate (as jiwer) and the mean; for abs_error mae, max and unscored."""
+    name = metric.name.lower()
+    scored = [s for s in state.scores if s is not None]
+    mean = sum(scored) / len(scored) if scored else None
+    if name in ("cer", "wer"):
+        total = sum(state.den)
+        return {name: sum(state.num) / total if total else None, f"{name}_mean": mean}
+    if name == "abs_error":
+        return {"mae": mean, "max_abs_error": max(scored) if scored else None, "unscored_tasks": len(state.scores) - len(scored)}
+    return {metric.headline: mean}
+
+
 def answer_of(kind: str, regions: Sequence[Region]) -> Any:
     """The answer of one control in one task, from its regions in file order."""
     if kind == "textarea":
@@ -169,22 +192,8 @@ class AnswerFamily:
 
     def merge(self, states: Sequence[AnswerState]) -> AnswerState:
         """Concatenate the per-task lists, in task order."""
-        merged = AnswerState()
-        for s in states:
-            merged.scores += s.scores
-            merged.num += s.num
-            merged.den += s.den
-        return merged
+        return merge_answer_states(states)
 
     def compute(self, metric: MetricSpec, state: AnswerState) -> tuple[dict, dict]:
         """Dataset values: the mean task score; corpus rates for cer/wer; mae and unscored tasks for abs_error."""
-        name = metric.name.lower()
-        scored = [s for s in state.scores if s is not None]
-        mean = sum(scored) / len(scored) if scored else None
-        if name in ("cer", "wer"):
-            total = sum(state.den)
-            return {name: sum(state.num) / total if total else None, f"{name}_mean": mean}, {}
-        if name == "abs_error":
-            return {"mae": mean, "max_abs_error": max(scored) if scored else None,
-                    "unscored_tasks": len(state.scores) - len(scored)}, {}  # fmt: skip
-        return {metric.headline: mean}, {}
+        return answer_aggregate(metric, state), {}

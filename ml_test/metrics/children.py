@@ -20,26 +20,16 @@ text as inserted) and ``*_mean``, the mean unit rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..regions import Region, child_regions
 from ..results import ControlScore
-from .answers import _SCORERS, Scored, _show, answer_of
+from .answers import _SCORERS, AnswerState, Scored, _show, answer_aggregate, answer_of, merge_answer_states
 from .base import ControlItem, MetricSpec, Params
 from .matched import region_matches
 from .reasons import MAX_REASONS, describe
 
 __all__ = ["ChildFamily"]
-
-
-@dataclass
-class ChildState:
-    """Unit scores and rate terms in task order; merged by concatenation."""
-
-    scores: list[float] = field(default_factory=list)
-    num: list[float] = field(default_factory=list)
-    den: list[float] = field(default_factory=list)
 
 
 def _answer(kind: str, children: Sequence[Region]) -> Any:
@@ -77,12 +67,12 @@ class ChildFamily:
         self.kind = kind
         self.answer_kind = kind.removeprefix("region_")
 
-    def score(self, metric: MetricSpec, items: Sequence[ControlItem], params: Params) -> tuple[list[ControlScore], ChildState]:
+    def score(self, metric: MetricSpec, items: Sequence[ControlItem], params: Params) -> tuple[list[ControlScore], AnswerState]:
         """Match the parents of each task, then score each unit's answers."""
         name = metric.name.lower()
         scorer = _SCORERS[name]
         worst = 0.0 if metric.higher_is_better else 1.0
-        state = ChildState()
+        state = AnswerState()
         out = []
         for item in items:
             control = item.control
@@ -114,20 +104,10 @@ class ChildFamily:
         detail = f" ({s.detail})" if s.detail else ""
         return f"{describe(g.kind, g, g.label)} ({g.id!r}): expected {_show(k, ga)}, got {_show(k, pa)}{detail}"
 
-    def merge(self, states: Sequence[ChildState]) -> ChildState:
+    def merge(self, states: Sequence[AnswerState]) -> AnswerState:
         """Concatenate the unit lists, in task order."""
-        merged = ChildState()
-        for s in states:
-            merged.scores += s.scores
-            merged.num += s.num
-            merged.den += s.den
-        return merged
+        return merge_answer_states(states)
 
-    def compute(self, metric: MetricSpec, state: ChildState) -> tuple[dict, dict]:
+    def compute(self, metric: MetricSpec, state: AnswerState) -> tuple[dict, dict]:
         """Mean over all units; for cer/wer the corpus rate and the mean unit rate."""
-        name = metric.name.lower()
-        mean = sum(state.scores) / len(state.scores) if state.scores else None
-        if name in ("cer", "wer"):
-            total = sum(state.den)
-            return {name: sum(state.num) / total if total else None, f"{name}_mean": mean}, {}
-        return {metric.headline: mean}, {}
+        return answer_aggregate(metric, state), {}
