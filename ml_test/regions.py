@@ -98,6 +98,8 @@ class Region(NamedTuple):
     geometry: Any
     image_size: tuple[float, float] | None = None
     children: tuple[dict, ...] = ()
+    # keypoints with ``parentID``: the parent rectangle once resolved (``oks_mAP`` groups points by it), else its id
+    parent: "Region | str | None" = None
 
     @property
     def label(self) -> str:
@@ -414,7 +416,22 @@ def parse_result(
         # no shape: each result stands alone (classifications, text spans, unknown types)
         for r in members:
             parsed.add(_region(r, gid, where, default_score, parsed.warnings, (), ()))
+    _resolve_parents(parsed)
     return parsed
+
+
+def _resolve_parents(parsed: ParsedResult) -> None:
+    """Replace a keypoint's ``parentID`` by its parent rectangle (of any control); a dangling id is dropped."""
+    # only keypoint controls can hold a parentID: other controls are skipped at their first region
+    pending = [
+        (c, i) for c, rs in parsed.controls.items() if rs[0].kind == "keypoint" for i, r in enumerate(rs) if type(r.parent) is str
+    ]
+    if not pending:
+        return
+    boxes = {r.id: r for rs in parsed.controls.values() for r in rs if r.kind == "box"}
+    for c, i in pending:
+        r = parsed.controls[c][i]
+        parsed.controls[c][i] = r._replace(parent=boxes.get(r.parent))
 
 
 def _region(
@@ -462,6 +479,7 @@ def _region(
         geometry=geometry,
         image_size=_image_size(r, here),
         children=children,
+        parent=str(r["parentID"]) if kind == "keypoint" and r.get("parentID") is not None else None,
     )
 
 

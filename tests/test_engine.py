@@ -64,7 +64,9 @@ def video_track(rid, rng):
 def shifted(track, wrong):
     """A predicted copy of a track, moved 10% to the right when ``wrong`` (IoU 1/3 on every frame)."""
     sequence = [dict(k, x=k["x"] + 10) for k in track["value"]["sequence"]] if wrong else track["value"]["sequence"]
-    return dict(track, score=0.9, value=dict(track["value"], sequence=sequence))
+    # a score of its own per track (seeded by the id, so no generator stream moves): per-frame mAP ranks
+    # every frame of a track at its track's score, and tied tracks would make it depend on the task order
+    return dict(track, score=random.Random(track["id"]).uniform(0.5, 1.0), value=dict(track["value"], sequence=sequence))
 
 
 def mixed_tasks(seed=0, n=30):
@@ -79,6 +81,8 @@ def mixed_tasks(seed=0, n=30):
                        for k in range(rng.randint(0, 2))]  # fmt: skip
         gt_points = [shape("keypointlabels", f"k{tid}{k}", {"x": rng.uniform(0, 100), "y": rng.uniform(0, 100)}, rng.choice(["nose", "eye"]))
                      for k in range(rng.randint(0, 3))]  # fmt: skip
+        prng = random.Random(seed * 104729 + tid)  # parents for keypoints (oks_mAP) from their own stream too
+        gt_points = [dict(p, parentID=prng.choice(gt_boxes)["id"]) if gt_boxes and prng.random() < 0.7 else p for p in gt_points]
         pred_shapes = [dict(r, score=0.9) for r in gt_ellipses + gt_points if rng.random() < 0.8]
         gt_spans = [span(0, 5, "PER"), span(10, 14, "ORG")][: rng.randint(0, 2)]
         pred_spans = [s for s in gt_spans if rng.random() < 0.8]

@@ -8,6 +8,7 @@ from .base import DEFAULT_DISTANCE, ControlItem, Family, MetricSpec, Params
 from .children import ChildFamily
 from .choices import ChoicesFamily
 from .matched import MatchedFamily
+from .oks import OksKeypointFamily
 from .relations import RelationFamily
 from .video import VideoFamily
 
@@ -16,6 +17,8 @@ __all__ = [
 ]  # fmt: skip
 
 _DETECTION = frozenset({"box", "polygon", "ellipse", "mask"})
+# mAP also scores video tracks, frame by frame (``video_map``)
+_BOXES_OVER_TIME = _DETECTION | {"video"}
 _OVERLAP = _DETECTION | {"span"}  # regions with an IoU
 _MATCHED = _OVERLAP | {"keypoint"}  # regions matched one-to-one (keypoints by distance)
 _CHILD = frozenset(CHILD_KINDS.values())  # per-region children, scored through their parents' matching
@@ -31,9 +34,12 @@ _RATE_EMPTY = (
 REGISTRY: dict[str, MetricSpec] = {
     spec.name.lower(): spec
     for spec in (
-        MetricSpec("mAP", _DETECTION, True, "mAP", "COCO mean average precision, IoU .50:.05:.95", (), _AP_EMPTY),
-        MetricSpec("mAP50", _DETECTION, True, "mAP50", "COCO average precision at IoU 0.50", (), _AP_EMPTY),
-        MetricSpec("mAP75", _DETECTION, True, "mAP75", "COCO average precision at IoU 0.75", (), _AP_EMPTY),
+        MetricSpec("mAP", _BOXES_OVER_TIME, True, "mAP", "COCO mean average precision, IoU .50:.05:.95", (), _AP_EMPTY),
+        MetricSpec("mAP50", _BOXES_OVER_TIME, True, "mAP50", "COCO average precision at IoU 0.50", (), _AP_EMPTY),
+        MetricSpec("mAP75", _BOXES_OVER_TIME, True, "mAP75", "COCO average precision at IoU 0.75", (), _AP_EMPTY),
+        MetricSpec("oks_mAP", frozenset({"keypoint"}), True, "mAP",
+                   "COCO keypoint AP at OKS .50:.05:.95, objects = a parent box (parentID) and its keypoints; "
+                   "keypoints without a parent box are ignored", (), _AP_EMPTY),
         MetricSpec("precision", _MATCHED | {"choices"}, True, "precision_micro", "matched predictions / predictions", ("iou", "distance"),
                    "both sides empty: 1.0; no prediction: 0.0; predictions but no ground truth: 0.0"),
         MetricSpec("recall", _MATCHED | {"choices"}, True, "recall_micro", "matched ground truth / ground truth", ("iou", "distance"),
@@ -69,6 +75,7 @@ REGISTRY: dict[str, MetricSpec] = {
 
 _FAMILIES: dict[str, Family] = (
     {kind: MatchedFamily(kind) for kind in _MATCHED}
+    | {"keypoint": OksKeypointFamily()}  # the keypoint family plus oks_mAP
     | {"choices": ChoicesFamily()}
     | {kind: AnswerFamily(kind) for kind in ANSWER_KINDS}
     | {"relation": RelationFamily()}

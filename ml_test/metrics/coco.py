@@ -378,8 +378,13 @@ def _kept_rows(m: Matches, params: CocoParams) -> np.ndarray:
     return np.arange(len(m.dt_rank)) if cap is None else np.flatnonzero(m.dt_rank < cap)
 
 
-def accumulate(m: Matches, n_labels: int, params: CocoParams = CocoParams()) -> tuple[np.ndarray, np.ndarray]:
-    """pycocotools' eval['precision'] (T, R, K, A, M) and eval['recall'] (T, K, A, M); -1 where undefined."""
+def accumulate(
+    m: Matches, n_labels: int, params: CocoParams = CocoParams(), *, eps: float = float(np.spacing(1))
+) -> tuple[np.ndarray, np.ndarray]:
+    """pycocotools' eval['precision'] (T, R, K, A, M) and eval['recall'] (T, K, A, M); -1 where undefined.
+
+    ``eps`` is pycocotools' ``tp / (tp + fp + eps)``; with ``eps=0`` a perfect label scores 1.0.
+    """
     T, R, A, M = len(params.iou_thresholds), len(params.rec_thresholds), len(params.area_ranges), len(params.max_dets)
     K = int(n_labels)
     for name, labels in (("gt_label", m.gt_label), ("dt_label", m.dt_label)):
@@ -405,7 +410,7 @@ def accumulate(m: Matches, n_labels: int, params: CocoParams = CocoParams()) -> 
         for a in range(A):
             # np.take is several times faster than fancy indexing along the last axis
             tp_m, fp_m = np.take(tp[:, a], rows_m, axis=1), np.take(fp[:, a], rows_m, axis=1)  # (T, n)
-            live, p, r = _interpolated_pr(bounds, tp_m, fp_m, npig[a], params.rec_thresholds)
+            live, p, r = _interpolated_pr(bounds, tp_m, fp_m, npig[a], params.rec_thresholds, eps)
             precision[:, :, live, a, mi] = p.transpose(0, 2, 1)
             recall[:, :, a, mi] = r
     return precision, recall

@@ -25,7 +25,9 @@ from ..geometry.video import track_iou
 from ..regions import Region
 from ..results import ControlScore, RegionOutcome
 from .base import ControlItem, MetricSpec, Params
+from .matched import MAP_METRICS, MatchedFamily, MatchedState, _coco_aggregate
 from .reasons import MAX_REASONS, describe
+from .video_map import score_video_map
 
 __all__ = ["VideoFamily", "match_tracks"]
 
@@ -93,12 +95,14 @@ def _describe(r: Region) -> str:
 
 
 class VideoFamily:
-    """Scores ``videorectangle`` controls."""
+    """Scores ``videorectangle`` controls: ``video_iou`` here, per-frame box ``mAP`` in ``video_map``."""
 
     kind = "video"
 
-    def score(self, metric: MetricSpec, items: Sequence[ControlItem], params: Params) -> tuple[list[ControlScore], VideoState]:
+    def score(self, metric: MetricSpec, items: Sequence[ControlItem], params: Params) -> tuple[list[ControlScore], VideoState | MatchedState]:
         """Match the tracks of each task and score them."""
+        if metric.name.lower() in MAP_METRICS:
+            return score_video_map(metric, items, params)
         state = VideoState()
         out = []
         for item in items:
@@ -136,8 +140,10 @@ class VideoFamily:
             out.append(ControlScore("", self.kind, score, per_label, tuple(outcomes), tuple(reasons)))
         return out, state
 
-    def merge(self, states: Sequence[VideoState]) -> VideoState:
-        """Add the per-label sums and counts."""
+    def merge(self, states: Sequence[VideoState | MatchedState]) -> VideoState | MatchedState:
+        """Add the per-label sums and counts (per-frame mAP: concatenate the matches)."""
+        if states and isinstance(states[0], MatchedState):
+            return MatchedFamily("box").merge(states)
         merged = VideoState()
         for s in states:
             for label, v in s.scores.items():
@@ -149,7 +155,9 @@ class VideoFamily:
         return merged
 
     def compute(self, metric: MetricSpec, state: VideoState) -> tuple[dict, dict]:
-        """Pooled ``video_iou`` and per label ``video_iou`` and ``support`` (ground-truth tracks)."""
+        """Pooled ``video_iou`` and per label ``video_iou`` and ``support`` (ground-truth tracks); per-frame mAP: the 12 COCO stats."""
+        if isinstance(state, MatchedState):
+            return _coco_aggregate(state)
         n = sum(state.units.values())
         every = [s for label in sorted(state.scores) for s in state.scores[label]]
         aggregate = {"video_iou": math.fsum(every) / n if n else None}
