@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
-
 from ml_test import MLTestError, evaluate, load_tasks
 from ml_test.metrics import REGISTRY
 

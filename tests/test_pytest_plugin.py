@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import rect, task
+from conftest import task
 from ml_test import assert_prediction
 
 ROOT = Path(__file__).resolve().parents[1]

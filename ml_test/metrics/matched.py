@@ -30,7 +30,7 @@ from ..results import ControlScore, RegionOutcome
 from . import coco
 from .base import ControlItem, MetricSpec, Params
 from .columns import Columns, build_columns
-from .counts import LabelCounts, prf, prf_task
+from .counts import LabelCounts, prf_task
 from .reasons import region_reasons
 
 __all__ = ["MatchedFamily", "MAP_METRICS", "STAT_NAMES", "region_matches"]

@@ -18,8 +18,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
 
-import numpy as np
-
 from ..errors import InputError
 from ..geometry.video import track_iou
 from ..regions import Region
