@@ -198,3 +198,11 @@ def test_polygons_are_repaired_and_scored():
     r = evaluate([task(1, [poly(square, "A")], [poly(bowtie, "A", 0.9)])], "iou", 0.5)
     assert r.tasks[0].score == pytest.approx(200 / 400)
     assert evaluate([task(1, [poly(square, "A")], [poly(square, "A", 0.9)])], "mAP", 1.0).tasks[0].score == 1.0
+
+
+def test_iou_reasons_name_weakly_matched_regions_worst_first():
+    gt = [rect(10, 10, 20, 20, "A"), rect(60, 60, 20, 20, "A")]
+    pred = [rect(15, 10, 20, 20, "A", 0.9), rect(70, 60, 20, 20, "A", 0.8)]  # IoU 0.6 and 1/3
+    reasons = evaluate([task(1, gt, pred)], "iou", 0.9).tasks[0].reasons
+    assert reasons == ("A at x=60% y=60% 20×20% matched with iou 0.33", "A at x=10% y=10% 20×20% matched with iou 0.60")
+    assert evaluate([task(1, gt, pred)], "dice", 0.9).tasks[0].reasons[0] == "A at x=60% y=60% 20×20% matched with dice 0.50"

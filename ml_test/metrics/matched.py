@@ -31,7 +31,7 @@ from . import coco
 from .base import ControlItem, MetricSpec, Params
 from .columns import Columns, build_columns
 from .counts import LabelCounts, prf_task
-from .reasons import region_reasons
+from .reasons import MAX_REASONS, describe, region_reasons
 
 __all__ = ["MatchedFamily", "MAP_METRICS", "STAT_NAMES", "region_matches"]
 
@@ -173,6 +173,8 @@ class MatchedFamily:
             reasons: tuple[str, ...] = ()
             if not metric.passes(score, params.threshold):
                 reasons = region_reasons(self.kind, cols, gs, ds, tp_det, fn_gt, counted, threshold, cp.max_dets[-1])
+                if name in _OVERLAP_MEANS:
+                    reasons += _weak_matches(self.kind, cols, m, ti, ds, tp_det, ious, name, params.threshold)
             out.append(ControlScore(control="", kind=self.kind, score=score, per_label=per_label, regions=regions, reasons=reasons))
         return out, state
 
@@ -205,6 +207,21 @@ class MatchedFamily:
             aggregate = {name: float(everything.sum() / totals.sum()) if totals.sum() else None}
             per_label = {k: {name: float(sums[i] / totals[i]) if totals[i] else None} for i, k in enumerate(labels)}
         return aggregate, per_label
+
+
+def _weak_matches(kind: str, cols: Columns, m: coco.Matches, ti: int, ds: slice, tp_det: np.ndarray,
+                  values: np.ndarray, name: str, threshold: float) -> tuple[str, ...]:
+    """Matched pairs whose overlap is below the task threshold, worst first: why an iou/dice score is low."""
+    rows = [d for d in range(ds.start, ds.stop) if tp_det[d] and values[d] < threshold]
+    rows.sort(key=lambda d: values[d])
+    out = []
+    for d in rows[:MAX_REASONS]:
+        g = m.dt_matched[ti, 0, d]
+        label = cols.labels[cols.gt_label[g]]
+        out.append(f"{describe(kind, cols.gt_regions[g], label)} matched with {name} {values[d]:.2f}")
+    if len(rows) > MAX_REASONS:
+        out.append(f"... and {len(rows) - MAX_REASONS} more weak matches")
+    return tuple(out)
 
 
 def _counted(m: coco.Matches, cp: coco.CocoParams) -> np.ndarray:
